@@ -1,0 +1,1 @@
+//! Byte codecs that never look at SQL: compression, encryption, digests.

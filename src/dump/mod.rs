@@ -1,0 +1,1 @@
+//! Reading a plain-format dump stream, byte-exact.

@@ -1,0 +1,26 @@
+//! pgpipe: small Unix filters for PostgreSQL dump streams.
+//!
+//! Data flows one way through every tool:
+//!
+//! ```text
+//! bytes -> dump::Reader -> segments -> (sql::analysis) -> transform -> writer -> bytes
+//! ```
+//!
+//! * [`dump`] splits a plain-format dump (pg_dump or pg_dumpall output) into
+//!   segments whose concatenation is always the input, byte for byte:
+//!   statements, comments, psql meta-commands and COPY data.
+//! * [`sql`] says what a statement means, with PostgreSQL's own parser
+//!   (`pg_query`): every role reference with its byte span, and the object
+//!   the statement is about.
+//! * [`transform`] holds the stages that rewrite or check a segment stream.
+//! * [`codec`] holds the byte codecs (gzip/zstd, age, digests) that never look
+//!   at SQL at all.
+//! * [`inspect`] is the report of `pgpipe-inspect`.
+//! * [`cli`] is what every binary shares: arguments, errors, exit codes.
+
+pub mod cli;
+pub mod codec;
+pub mod dump;
+pub mod inspect;
+pub mod sql;
+pub mod transform;

@@ -1,0 +1,1 @@
+//! What a statement means, decided by PostgreSQL's own parser (`pg_query`).

@@ -1,0 +1,1 @@
+//! Stages over a segment stream: each rewrites or checks a dump on its way through.
