@@ -18,6 +18,7 @@
 //! * [`inspect`] is the report of `pgpipe-inspect`.
 //! * [`cli`] is what every binary shares: arguments, errors, exit codes.
 
+pub mod archive;
 pub mod cli;
 pub mod codec;
 pub mod dump;

@@ -1,0 +1,1 @@
+//! pg_dump archives (custom, directory, tar) read as streams.
