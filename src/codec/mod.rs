@@ -1,1 +1,27 @@
 //! Byte codecs that never look at SQL: compression, encryption, digests.
+//!
+//! Every decoding or verifying path writes through a [`holdback::Holdback`],
+//! which keeps the last [`holdback::HOLDBACK`] bytes of output unreleased until
+//! the stream's trailer, final chunk or digest has been verified. A stage that
+//! fails therefore never hands the end of a stream downstream.
+
+pub mod age;
+pub mod digest;
+pub mod holdback;
+pub mod zip;
+
+use std::io::{self, Read};
+
+/// Read until `buf` is full or the input ends; returns how many bytes were read.
+pub(crate) fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}

@@ -1,0 +1,1 @@
+//! gzip and zstd.
