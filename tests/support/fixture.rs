@@ -1,0 +1,163 @@
+//! The fixture cluster and its dumps, made at test time by each version's
+//! own server and client from `tests/fixtures/setup.sql` and `db1.sql`.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use super::server::{RESTRICT_KEY, Server, Version};
+
+/// A private cluster loaded with the fixture scripts, and the dumps its own
+/// version's pg_dump and pg_dumpall made of it. Kept for the whole process.
+pub struct Fixture {
+    pub version: Version,
+    /// The fixture cluster: roles `alice`, `"Bob Smith"`, `"select"`,
+    /// `"we""ird"`, `app_owner`, `readers`, `"UPPER"`, tablespace `ts1`,
+    /// database `db1`. Tests may create databases in it (to restore dumps
+    /// with the roles present) but must not change `db1` or cluster-wide state.
+    pub server: Server,
+    /// The directory of tablespace `ts1` (the path inside the dumps'
+    /// `CREATE TABLESPACE`). A replay of the pg_dumpall dump into another
+    /// cluster must substitute a fresh directory ([`Server::new_dir`]).
+    pub tablespace_dir: PathBuf,
+    /// What psql printed on stderr while running `db1.sql` (which has
+    /// statements that fail by design on some versions).
+    pub db1_stderr: String,
+    /// The dumps, by name (see [`DUMPS`]).
+    pub dumps: Vec<(&'static str, Vec<u8>)>,
+}
+
+/// The names of [`Fixture::dumps`] and how each was made. Plain dumps use
+/// `--restrict-key` [`RESTRICT_KEY`], so they are the same bytes in every run
+/// of one version (except `dumpall` and `globals`: alice's SCRAM verifier has
+/// a random salt).
+pub const DUMPS: &[(&str, &str)] = &[
+    ("plain", "pg_dump db1"),
+    ("inserts", "pg_dump --inserts db1"),
+    ("column-inserts", "pg_dump --column-inserts db1"),
+    (
+        "session-auth",
+        "pg_dump --use-set-session-authorization db1",
+    ),
+    ("clean", "pg_dump --clean --if-exists db1"),
+    ("create", "pg_dump -C db1"),
+    ("dumpall", "pg_dumpall"),
+    ("globals", "pg_dumpall --globals-only"),
+    (
+        "custom",
+        "pg_dump -Fc db1 > FILE (to a pipe: no data offsets)",
+    ),
+    ("custom-file", "pg_dump -Fc -f FILE db1 (data offsets set)"),
+    ("tar", "pg_dump -Ft db1"),
+];
+
+impl Fixture {
+    /// The dump called `name` (one of [`DUMPS`]). Panics on an unknown name.
+    pub fn dump(&self, name: &str) -> &[u8] {
+        self.dumps
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, bytes)| bytes.as_slice())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no fixture dump {name:?}; there are: {:?}",
+                    DUMPS.iter().map(|(n, _)| n).collect::<Vec<_>>()
+                )
+            })
+    }
+}
+
+/// The fixture of `version`, built on first use (a private cluster, the
+/// fixture scripts, every dump in [`DUMPS`]) and kept for the process.
+pub fn fixture(version: Version) -> &'static Fixture {
+    static FIXTURES: [OnceLock<Fixture>; 2] = [OnceLock::new(), OnceLock::new()];
+    let slot = match version {
+        Version::V15 => &FIXTURES[0],
+        Version::V18 => &FIXTURES[1],
+    };
+    slot.get_or_init(|| build(version))
+}
+
+fn build(version: Version) -> Fixture {
+    let server = Server::start(version);
+    let tablespace_dir = server.new_dir("ts1");
+
+    let setup = String::from_utf8(fixture_file("setup.sql"))
+        .expect("setup.sql is UTF-8")
+        .replace("@TABLESPACE_DIR@", &tablespace_dir.to_string_lossy());
+    let (code, _, stderr) = server.psql_status(
+        "postgres",
+        setup.as_bytes(),
+        &["-q", "-v", "ON_ERROR_STOP=1"],
+    );
+    assert_eq!(
+        code,
+        0,
+        "setup.sql failed on PostgreSQL {}:\n{stderr}",
+        version.major()
+    );
+
+    // Without ON_ERROR_STOP: some statements fail by design on some versions.
+    let (code, _, db1_stderr) = server.psql_status("db1", &fixture_file("db1.sql"), &["-q"]);
+    assert_eq!(
+        code,
+        0,
+        "psql could not run db1.sql on PostgreSQL {}:\n{db1_stderr}",
+        version.major()
+    );
+
+    let key = format!("--restrict-key={RESTRICT_KEY}");
+    let key = key.as_str();
+    let custom_file = server.root_dir().join("db1.custom-file.dump");
+    let custom_file_arg = format!("--file={}", custom_file.display());
+    let mut dumps = Vec::new();
+    for (name, _) in DUMPS {
+        let bytes = match *name {
+            "plain" => server.pg_dump("db1", &[key]),
+            "inserts" => server.pg_dump("db1", &[key, "--inserts"]),
+            "column-inserts" => server.pg_dump("db1", &[key, "--column-inserts"]),
+            "session-auth" => server.pg_dump("db1", &[key, "--use-set-session-authorization"]),
+            "clean" => server.pg_dump("db1", &[key, "--clean", "--if-exists"]),
+            "create" => server.pg_dump("db1", &[key, "-C"]),
+            "dumpall" => server.pg_dumpall(&[key]),
+            "globals" => server.pg_dumpall(&[key, "--globals-only"]),
+            "custom" => server.pg_dump("db1", &["-Fc"]),
+            "custom-file" => {
+                server.pg_dump("db1", &["-Fc", &custom_file_arg]);
+                let bytes = std::fs::read(&custom_file)
+                    .unwrap_or_else(|e| panic!("cannot read {}: {e}", custom_file.display()));
+                std::fs::remove_file(&custom_file).ok();
+                bytes
+            }
+            "tar" => server.pg_dump("db1", &["-Ft"]),
+            other => unreachable!("fixture dump {other} has no recipe"),
+        };
+        dumps.push((*name, bytes));
+    }
+
+    Fixture {
+        version,
+        server,
+        tablespace_dir,
+        db1_stderr,
+        dumps,
+    }
+}
+
+/// The path of `tests/fixtures/<rel>`.
+pub fn fixture_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+/// The bytes of `tests/fixtures/<rel>`.
+pub fn fixture_file(rel: &str) -> Vec<u8> {
+    let path = fixture_path(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The plain dump pg_dump 17.11 made of db1 on a 15.18 server
+/// (`tests/fixtures/pg17/db1.plain.sql`).
+pub fn pg17_plain() -> Vec<u8> {
+    fixture_file("pg17/db1.plain.sql")
+}
