@@ -1,1 +1,11 @@
-//! Reading a plain-format dump stream, byte-exact.
+//! Reading a plain-format dump stream (pg_dump or pg_dumpall output), byte-exact.
+//!
+//! [`Reader`] splits any byte stream into [`Segment`]s whose concatenation is
+//! the input; [`lexer`] decides where statements end exactly as psql does;
+//! [`header`] reads pg_dump's `-- Name: …` object headers.
+
+pub mod header;
+pub mod lexer;
+pub mod reader;
+
+pub use reader::{Cut, DEFAULT_STATEMENT_LIMIT, Kind, MAX_ROW, Reader, Segment};
