@@ -1,1 +1,17 @@
 //! What a statement means, decided by PostgreSQL's own parser (`pg_query`).
+//!
+//! * [`analysis`]: the action, the object a statement is about, and every
+//!   role it names with the byte span of that name in the original bytes.
+//! * [`ident`]: identifier and literal quoting exactly as pg_dump writes it.
+//! * [`encoding`]: statement bytes in a dump's client encoding as UTF-8 text
+//!   for the parser, with a map back to the original bytes.
+
+pub mod analysis;
+pub mod encoding;
+pub mod ident;
+
+pub use analysis::{
+    Action, Analysis, AnalysisError, ListPos, ObjectKind, ObjectRef, RoleName, RoleRef,
+    RoleRefKind, analyze, may_reference_roles,
+};
+pub use ident::{quote_ident, quote_literal};

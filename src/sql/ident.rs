@@ -1,0 +1,303 @@
+//! Identifier and literal quoting exactly as pg_dump 17/18 writes them.
+//!
+//! A rewriter that splices a new role name into a statement must produce the
+//! same text pg_dump would have produced for that name, so that a rewritten
+//! dump diffs cleanly against a fresh dump made with the new names.
+//! [`quote_ident`] follows pg_dump's `fmtId` rule: a name stays bare only if
+//! it is all `[a-z0-9_]`, starts with `[a-z_]`, and is not a keyword of any
+//! category other than unreserved. The keyword table is PostgreSQL 18's
+//! (identical to 17's); a unit test checks it against the keyword categories
+//! reported by `pg_query`'s own scanner.
+
+/// Keywords whose category is not UNRESERVED (reserved, column-name and
+/// type/function-name keywords) in PostgreSQL 17 and 18, sorted. pg_dump
+/// quotes an otherwise bare identifier that equals one of these.
+pub const NON_UNRESERVED_KEYWORDS: [&str; 164] = [
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "between",
+    "bigint",
+    "binary",
+    "bit",
+    "boolean",
+    "both",
+    "case",
+    "cast",
+    "char",
+    "character",
+    "check",
+    "coalesce",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "dec",
+    "decimal",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "exists",
+    "extract",
+    "false",
+    "fetch",
+    "float",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "greatest",
+    "group",
+    "grouping",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "inout",
+    "int",
+    "integer",
+    "intersect",
+    "interval",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "json",
+    "json_array",
+    "json_arrayagg",
+    "json_exists",
+    "json_object",
+    "json_objectagg",
+    "json_query",
+    "json_scalar",
+    "json_serialize",
+    "json_table",
+    "json_value",
+    "lateral",
+    "leading",
+    "least",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "merge_action",
+    "national",
+    "natural",
+    "nchar",
+    "none",
+    "normalize",
+    "not",
+    "notnull",
+    "null",
+    "nullif",
+    "numeric",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "out",
+    "outer",
+    "overlaps",
+    "overlay",
+    "placing",
+    "position",
+    "precision",
+    "primary",
+    "real",
+    "references",
+    "returning",
+    "right",
+    "row",
+    "select",
+    "session_user",
+    "setof",
+    "similar",
+    "smallint",
+    "some",
+    "substring",
+    "symmetric",
+    "system_user",
+    "table",
+    "tablesample",
+    "then",
+    "time",
+    "timestamp",
+    "to",
+    "trailing",
+    "treat",
+    "trim",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "values",
+    "varchar",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
+    "xmlattributes",
+    "xmlconcat",
+    "xmlelement",
+    "xmlexists",
+    "xmlforest",
+    "xmlnamespaces",
+    "xmlparse",
+    "xmlpi",
+    "xmlroot",
+    "xmlserialize",
+    "xmltable",
+];
+
+/// True when `word` (already lower case) is a keyword that pg_dump must quote.
+pub fn is_non_unreserved_keyword(word: &str) -> bool {
+    NON_UNRESERVED_KEYWORDS.binary_search(&word).is_ok()
+}
+
+/// Quote `name` as an SQL identifier the way pg_dump 17/18's `fmtId` does:
+/// bare when it is a plain lower-case name that is not a reserved,
+/// column-name or type/function-name keyword; otherwise wrapped in double
+/// quotes with every `"` doubled.
+pub fn quote_ident(name: &str) -> String {
+    let bytes = name.as_bytes();
+    let plain = match bytes.first() {
+        Some(&first) => {
+            (first.is_ascii_lowercase() || first == b'_')
+                && bytes
+                    .iter()
+                    .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        }
+        None => false,
+    };
+    if plain && !is_non_unreserved_keyword(name) {
+        return name.to_string();
+    }
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('"');
+    for c in name.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// Quote `s` as an SQL string literal for a session with
+/// `standard_conforming_strings = on` (what pg_dump always sets): wrapped in
+/// single quotes with every `'` doubled; backslashes are left alone.
+pub fn quote_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        if c == '\'' {
+            out.push('\'');
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pg_query::protobuf::KeywordKind;
+
+    #[test]
+    fn quote_ident_known_cases() {
+        let cases = [
+            ("select", "\"select\""),
+            ("public", "public"),
+            ("3f9a2c71", "\"3f9a2c71\""),
+            ("Select", "\"Select\""),
+            ("x; DROP TABLE t", "\"x; DROP TABLE t\""),
+            ("json", "\"json\""),
+            ("system_user", "\"system_user\""),
+            ("merge_action", "\"merge_action\""),
+            ("admin", "admin"),
+            ("alice", "alice"),
+            ("user", "\"user\""),
+            ("none", "\"none\""),
+            ("authorization", "\"authorization\""),
+            ("current_user", "\"current_user\""),
+            ("Bob Smith", "\"Bob Smith\""),
+            ("we\"ird", "\"we\"\"ird\""),
+            ("UPPER", "\"UPPER\""),
+            ("new\nline", "\"new\nline\""),
+            ("_x9", "_x9"),
+            ("a$b", "\"a$b\""),
+            ("caf\u{e9}", "\"caf\u{e9}\""),
+            ("", "\"\""),
+            ("rdsadmin", "rdsadmin"),
+        ];
+        for (name, want) in cases {
+            assert_eq!(quote_ident(name), want, "quote_ident({name:?})");
+        }
+    }
+
+    #[test]
+    fn quote_literal_doubles_quotes_only() {
+        assert_eq!(quote_literal("Bob Smith"), "'Bob Smith'");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+        assert_eq!(quote_literal("back\\slash"), "'back\\slash'");
+        assert_eq!(quote_literal(""), "''");
+    }
+
+    #[test]
+    fn keyword_table_is_sorted_and_matches_the_parser() {
+        assert!(NON_UNRESERVED_KEYWORDS.windows(2).all(|w| w[0] < w[1]));
+        for word in NON_UNRESERVED_KEYWORDS {
+            let tokens = pg_query::scan_tokens(word).unwrap();
+            assert_eq!(tokens.len(), 1, "{word}");
+            let kind = tokens[0].keyword_kind;
+            assert!(
+                kind != KeywordKind::NoKeyword as i32
+                    && kind != KeywordKind::UnreservedKeyword as i32,
+                "{word} is not a non-unreserved keyword for the parser"
+            );
+        }
+        // A few unreserved keywords and plain names stay bare.
+        for word in ["admin", "role", "owner", "public", "alice", "data", "name"] {
+            let tokens = pg_query::scan_tokens(word).unwrap();
+            let kind = tokens[0].keyword_kind;
+            assert!(
+                kind == KeywordKind::NoKeyword as i32
+                    || kind == KeywordKind::UnreservedKeyword as i32,
+                "{word}"
+            );
+            assert!(!is_non_unreserved_keyword(word));
+        }
+    }
+}
