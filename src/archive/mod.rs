@@ -1,1 +1,197 @@
 //! pg_dump archives (custom, directory, tar) read as streams.
+//!
+//! [`to_sql`] turns an archive into the plain SQL script that `pg_restore -f -`
+//! of the same pg_dump version prints for it, and [`list`] prints its table
+//! of contents like `pg_restore -l`, without any pg_restore. The archive is
+//! read once, front to back: the header ([`read`]), the TOC, then the data
+//! blocks in file order ([`custom`], [`directory`], [`tar`]), decompressed
+//! and streamed ([`data`]) while [`restore`] prints the statements. Only the
+//! TOC is held in memory; data blocks never are.
+//!
+//! Truncated or corrupt archives fail with an integrity error (exit 3) that
+//! names the TOC entry; the tail of a data stream is withheld until the
+//! stream is known to be complete. Archive versions newer than
+//! [`read::MAX_VERSION`] fail with a runtime error naming both versions.
+
+pub mod custom;
+pub mod data;
+pub mod directory;
+pub mod list;
+pub mod read;
+pub mod restore;
+pub mod tar;
+
+use std::io::{self, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::cli::{Error, Result};
+pub use restore::SqlOptions;
+
+/// The container of an archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Custom,
+    Directory,
+    Tar,
+}
+
+/// Where an archive comes from.
+pub enum Source<'a> {
+    /// A custom or tar archive as a byte stream (a file or a pipe).
+    Stream(Box<dyn Read + 'a>),
+    /// A directory-format archive.
+    Directory(PathBuf),
+}
+
+impl<'a> Source<'a> {
+    /// A path: a directory is a directory archive, anything else is opened
+    /// as a stream.
+    pub fn path(path: &Path) -> Result<Source<'static>> {
+        if path.is_dir() {
+            return Ok(Source::Directory(path.to_path_buf()));
+        }
+        let f = std::fs::File::open(path)
+            .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+        Ok(Source::Stream(Box::new(f)))
+    }
+
+    pub fn reader(r: impl Read + 'a) -> Source<'a> {
+        Source::Stream(Box::new(r))
+    }
+}
+
+const READ_BUF: usize = 256 * 1024;
+
+/// An archive whose header and TOC have been read, with its data still to come.
+pub struct Opened<'a> {
+    pub format: Format,
+    pub header: read::Header,
+    pub entries: Vec<read::TocEntry>,
+    data: Box<dyn restore::DataSource + 'a>,
+}
+
+/// Read the header and TOC.
+pub fn open<'a>(source: Source<'a>) -> Result<Opened<'a>> {
+    match source {
+        Source::Directory(dir) => {
+            let toc = dir.join("toc.dat");
+            let f = std::fs::File::open(&toc).map_err(|e| {
+                if e.kind() == io::ErrorKind::NotFound {
+                    Error::runtime(format!(
+                        "{} is not a pg_dump directory archive (it has no toc.dat)",
+                        dir.display()
+                    ))
+                } else {
+                    Error::io(format!("cannot open {}", toc.display()), e)
+                }
+            })?;
+            let mut p = read::Primitives::new(BufReader::with_capacity(READ_BUF, f));
+            let header = read::read_header(&mut p)?;
+            let entries = read::read_toc(&mut p, &header, read::ExtraToc::Filename)?;
+            Ok(Opened {
+                format: Format::Directory,
+                header,
+                entries,
+                data: Box::new(directory::DirectorySource::new(&dir)),
+            })
+        }
+        Source::Stream(r) => {
+            let mut r = BufReader::with_capacity(READ_BUF, r);
+            let mut peek = [0u8; 512];
+            let mut n = 0;
+            while n < 5 {
+                let got = r
+                    .read(&mut peek[n..5])
+                    .map_err(|e| Error::io("read error", e))?;
+                if got == 0 {
+                    break;
+                }
+                n += got;
+            }
+            if n == 5 && &peek[..5] == b"PGDMP" {
+                let mut p = read::Primitives::new(io::Cursor::new(peek[..5].to_vec()).chain(r));
+                let header = read::read_header(&mut p)?;
+                if header.format != 1 {
+                    return Err(Error::runtime(format!(
+                        "this is the toc.dat of a directory or tar archive (format {}), not a custom archive",
+                        header.format
+                    ))
+                    .with_hint("pass the archive directory instead"));
+                }
+                let entries = read::read_toc(&mut p, &header, read::ExtraToc::Offset)?;
+                let compression = header.compression;
+                return Ok(Opened {
+                    format: Format::Custom,
+                    header,
+                    entries,
+                    data: Box::new(custom::CustomSource::new(p, compression)),
+                });
+            }
+            if n == 0 {
+                return Err(Error::integrity("input is empty, not a pg_dump archive"));
+            }
+            while n < 512 {
+                let got = r
+                    .read(&mut peek[n..])
+                    .map_err(|e| Error::io("read error", e))?;
+                if got == 0 {
+                    break;
+                }
+                n += got;
+            }
+            if n == 512 && tar::is_tar_header(&peek) {
+                let mut t = tar::TarReader::new(io::Cursor::new(peek.to_vec()).chain(r));
+                match t.next_member()? {
+                    Some((name, _)) if name == b"toc.dat" => {}
+                    _ => {
+                        return Err(Error::runtime(
+                            "tar archive does not start with toc.dat; it is not a pg_dump tar archive",
+                        ));
+                    }
+                }
+                let (header, entries) = {
+                    let m = t.member("toc.dat".into());
+                    let mut p = read::Primitives::new(m);
+                    let header = read::read_header(&mut p)?;
+                    let entries = read::read_toc(&mut p, &header, read::ExtraToc::Filename)?;
+                    (header, entries)
+                };
+                return Ok(Opened {
+                    format: Format::Tar,
+                    header,
+                    entries,
+                    data: Box::new(tar::TarSource::new(t)),
+                });
+            }
+            if peek[..n].starts_with(b"--") || peek[..n].starts_with(b"SET ") {
+                return Err(
+                    Error::runtime("input appears to be a plain SQL dump, not an archive")
+                        .with_hint("plain dumps need no conversion"),
+                );
+            }
+            Err(Error::runtime(
+                "input is not a pg_dump archive (neither custom format nor tar)",
+            ))
+        }
+    }
+}
+
+/// Write the plain SQL script of an archive, as `pg_restore -f -` prints it.
+pub fn to_sql(source: Source<'_>, out: &mut dyn Write, options: &SqlOptions) -> Result<()> {
+    if let Some(k) = &options.restrict_key
+        && !restore::valid_restrict_key(k)
+    {
+        return Err(Error::usage(
+            "invalid restrict key: it must be one or more of [A-Za-z0-9]",
+        ));
+    }
+    let mut a = open(source)?;
+    let mut r = restore::Renderer::new(out, &a.header);
+    r.render(&a.header, &a.entries, a.data.as_mut(), options)
+}
+
+/// Print the table of contents of an archive, as `pg_restore -l` prints it.
+pub fn list(source: Source<'_>, out: &mut dyn Write) -> Result<()> {
+    let a = open(source)?;
+    list::print_list(out, &a.header, &a.entries, a.format)
+}
