@@ -881,7 +881,15 @@ impl<'t> Cx<'t> {
                 )
             }
             N::CreatePolicyStmt(s) => {
-                self.push_spec_list(K::PolicyRole, &s.roles)?;
+                // Without a TO clause the parser supplies PUBLIC with no
+                // location: nothing in the text names a role then.
+                let written: Vec<pb::Node> = s
+                    .roles
+                    .iter()
+                    .filter(|n| !matches!(&n.node, Some(N::RoleSpec(r)) if r.location < 0))
+                    .cloned()
+                    .collect();
+                self.push_spec_list(K::PolicyRole, &written)?;
                 (
                     Action::Create,
                     Some(table_bound(
@@ -1463,8 +1471,17 @@ fn type_name_parts(t: &pb::TypeName) -> Vec<String> {
     parts
 }
 
-/// The object a `COMMENT ON` / `ALTER ... OWNER` / `DROP` object node names.
+/// The object a `COMMENT ON` / `ALTER ... OWNER` / `DROP` object node names;
+/// a table carries itself as `table`.
 fn object_from_node(objtype: i32, node: &pb::Node) -> Option<ObjectRef> {
+    let mut obj = object_from_node_inner(objtype, node)?;
+    if obj.kind == ObjectKind::Table && obj.table.is_none() {
+        obj.table = Some((obj.schema.clone(), obj.name.clone()));
+    }
+    Some(obj)
+}
+
+fn object_from_node_inner(objtype: i32, node: &pb::Node) -> Option<ObjectRef> {
     let kind = kind_of(objtype);
     match node.node.as_ref()? {
         N::String(s) => Some(simple(kind, &s.sval)),
