@@ -153,13 +153,13 @@ CROSS JOIN LATERAL unnest(p.polroles) r",
         self.snapshot(db, &sql)
     }
 
-    /// User mappings of `db`: `"server <server> for <role>[ options <k=v,…>]"`,
-    /// e.g. `server srv1 for "Bob Smith" options user=bob,password=pw`,
+    /// User mappings of `db`: `"server <server> for <role>[ options <k=v,…>]"`
+    /// (options sorted), e.g. `server srv1 for "Bob Smith" options password=pw,user=bob`,
     /// `server srv1 for PUBLIC`.
     pub fn user_mappings(&self, db: &str) -> Vec<String> {
         let sql = format!(
             "SELECT 'server ' || quote_ident(s.srvname) || ' for ' || {role}
-  || coalesce(' options ' || array_to_string(u.umoptions, ','), '')
+  || coalesce(' options ' || (SELECT string_agg(opt, ',' ORDER BY opt) FROM unnest(u.umoptions) opt), '')
 FROM pg_user_mapping u JOIN pg_foreign_server s ON s.oid = u.umserver",
             role = role("u.umuser"),
         );

@@ -26,6 +26,21 @@ pub struct Fixture {
     pub dumps: Vec<(&'static str, Vec<u8>)>,
 }
 
+/// Run in db1 after `db1.sql`, before the dumps are made.
+///
+/// `db1.sql` creates language `plsample_nonexist` with the handler
+/// `pg_catalog.plpgsql_call_handler`. pg_dump prints a language whose handler
+/// lives in `pg_catalog` as `CREATE OR REPLACE PROCEDURAL LANGUAGE name;`,
+/// which PostgreSQL 13 and later run as `CREATE EXTENSION IF NOT EXISTS name`,
+/// and no such extension is installed: every dump of db1 would fail to
+/// restore. Recreating the language (same name, same owner) with a handler
+/// of its own in `public` keeps the PROCEDURAL LANGUAGE entry and its
+/// `ALTER PROCEDURAL LANGUAGE … OWNER TO` in the dumps, and they restore.
+pub const LANGUAGE_FIXUP: &str = "DROP LANGUAGE plsample_nonexist;
+CREATE FUNCTION public.plsample_handler() RETURNS language_handler
+  LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_call_handler';
+CREATE LANGUAGE plsample_nonexist HANDLER public.plsample_handler;";
+
 /// The names of [`Fixture::dumps`] and how each was made. Plain dumps use
 /// `--restrict-key` [`RESTRICT_KEY`], so they are the same bytes in every run
 /// of one version (except `dumpall` and `globals`: alice's SCRAM verifier has
@@ -104,6 +119,8 @@ fn build(version: Version) -> Fixture {
         "psql could not run db1.sql on PostgreSQL {}:\n{db1_stderr}",
         version.major()
     );
+
+    server.psql("db1", LANGUAGE_FIXUP);
 
     let key = format!("--restrict-key={RESTRICT_KEY}");
     let key = key.as_str();

@@ -27,5 +27,7 @@ pub mod catalog;
 pub mod fixture;
 pub mod server;
 
-pub use fixture::{DUMPS, Fixture, fixture, fixture_file, fixture_path, pg17_plain};
+pub use fixture::{
+    DUMPS, Fixture, LANGUAGE_FIXUP, fixture, fixture_file, fixture_path, pg17_plain,
+};
 pub use server::{PORT, RESTRICT_KEY, Server, Version, bin, exit_code, quote_ident, run};

@@ -181,7 +181,7 @@ impl Server {
             "--no-sync",
             "--no-instructions",
         ]);
-        let out = run(initdb, None);
+        let out = run(&mut initdb, None);
         if !out.status.success() {
             panic!(
                 "initdb for PostgreSQL {} failed ({}):\n{}{}",
@@ -206,7 +206,7 @@ impl Server {
             .arg("-l")
             .arg(&log)
             .args(["-w", "-t", "60", "-s", "-o", &options, "start"]);
-        let out = run(pg_ctl, None);
+        let out = run(&mut pg_ctl, None);
         if !out.status.success() {
             panic!(
                 "pg_ctl start for PostgreSQL {} failed ({}):\n{}{}\nserver log:\n{}",
@@ -371,7 +371,7 @@ impl Server {
     ) -> (i32, String, String) {
         let mut cmd = self.command("psql");
         cmd.arg("-X").arg("-d").arg(db).args(extra_args);
-        let out = run(cmd, Some(input));
+        let out = run(&mut cmd, Some(input));
         (
             exit_code(&out),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -613,7 +613,7 @@ fn make_temp_dir(prefix: &str) -> PathBuf {
 
 /// Run `cmd` to completion with `input` on its standard input (or none),
 /// collecting standard output and error.
-pub fn run(mut cmd: Command, input: Option<&[u8]>) -> Output {
+pub fn run(cmd: &mut Command, input: Option<&[u8]>) -> Output {
     cmd.stdin(if input.is_some() {
         Stdio::piped()
     } else {
@@ -623,7 +623,7 @@ pub fn run(mut cmd: Command, input: Option<&[u8]>) -> Output {
     .stderr(Stdio::piped());
     let mut child = cmd
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(&cmd)));
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(cmd)));
     std::thread::scope(|scope| {
         if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
             // A reader that stops early (psql after an error) closes the
@@ -634,7 +634,7 @@ pub fn run(mut cmd: Command, input: Option<&[u8]>) -> Output {
         }
         child
             .wait_with_output()
-            .unwrap_or_else(|e| panic!("cannot wait for {}: {e}", describe(&cmd)))
+            .unwrap_or_else(|e| panic!("cannot wait for {}: {e}", describe(cmd)))
     })
 }
 
@@ -647,9 +647,9 @@ pub fn exit_code(out: &Output) -> i32 {
         .unwrap_or(-1)
 }
 
-fn expect_success(cmd: Command, what: &str) -> Vec<u8> {
+fn expect_success(mut cmd: Command, what: &str) -> Vec<u8> {
     let line = describe(&cmd);
-    let out = run(cmd, None);
+    let out = run(&mut cmd, None);
     if !out.status.success() {
         panic!(
             "{what} failed ({}): {line}\n{}",
