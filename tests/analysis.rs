@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use pgpipe::sql::analysis::{
-    Action, Analysis, ObjectKind, ObjectRef, RoleName, RoleRefKind as K, analyze,
-    may_reference_roles,
+    Action, Analysis, AnalyzeOptions, ObjectKind, ObjectRef, RoleName, RoleRefKind as K, analyze,
+    analyze_with, may_reference_roles,
 };
 use pgpipe::sql::{quote_ident, quote_literal};
 
@@ -885,6 +885,28 @@ fn errors_are_reported_not_guessed() {
     // A comment-only segment is not an error.
     let a = analyze(b"-- nothing here\n", "UTF8").unwrap();
     assert!(a.empty && a.role_refs.is_empty());
+}
+
+#[test]
+fn standard_conforming_strings_off() {
+    let off = AnalyzeOptions {
+        standard_conforming_strings: false,
+    };
+    // pg_dump with standard_conforming_strings off doubles backslashes.
+    let s = br"SET SESSION AUTHORIZATION 'back\\slash';";
+    let a = analyze_with(s, "UTF8", &off).unwrap();
+    assert_eq!(a.role_refs[0].role, named(r"back\slash"));
+    assert_eq!(&s[a.role_refs[0].span.clone()], br"'back\\slash'");
+    let a = analyze(s, "UTF8").unwrap();
+    assert_eq!(a.role_refs[0].role, named(r"back\\slash"));
+    // A backslash-escaped quote would end the literal elsewhere on the
+    // server than in the parser: refused, with the literal's offset.
+    let s = br"SELECT 'a\', 'b';";
+    assert!(analyze(s, "UTF8").is_ok());
+    let e = analyze_with(s, "UTF8", &off).unwrap_err();
+    assert_eq!(e.offset, Some(7), "{e}");
+    // E'' literals read the same either way.
+    assert!(analyze_with(br"SET ROLE E'a\'b';", "UTF8", &off).is_ok());
 }
 
 #[test]

@@ -382,14 +382,46 @@ fn err(message: impl Into<String>) -> AnalysisError {
     }
 }
 
+/// Session state of the dump that changes how a statement reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnalyzeOptions {
+    /// The dump's `standard_conforming_strings` (pg_dump sets it `on`
+    /// unless the source session had it off). With `off`, backslashes in
+    /// plain `'...'` literals are escapes.
+    pub standard_conforming_strings: bool,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions {
+            standard_conforming_strings: true,
+        }
+    }
+}
+
 /// Analyse one SQL statement written in client encoding `encoding` (the
-/// name as in `SET client_encoding`, e.g. `UTF8`, `LATIN1`, `SQL_ASCII`).
+/// name as in `SET client_encoding`, e.g. `UTF8`, `LATIN1`, `SQL_ASCII`),
+/// with `standard_conforming_strings = on` (what pg_dump sets).
 ///
 /// Returns an error when the statement does not parse, holds more than one
 /// statement, contains a NUL byte, cannot be decoded exactly, or names a
 /// role whose span cannot be pinned to a token. All spans in the result are
 /// byte ranges of `stmt`.
 pub fn analyze(stmt: &[u8], encoding: &str) -> Result<Analysis, AnalysisError> {
+    analyze_with(stmt, encoding, &AnalyzeOptions::default())
+}
+
+/// [`analyze`] with explicit session options.
+///
+/// With `standard_conforming_strings = off` a plain literal that holds a
+/// backslash-escaped quote (`'a\'b'`) would be split differently by the
+/// server than by the parser (which always reads literals as `on`), so such
+/// a statement is refused; other literals are read with backslash escapes.
+pub fn analyze_with(
+    stmt: &[u8],
+    encoding: &str,
+    opts: &AnalyzeOptions,
+) -> Result<Analysis, AnalysisError> {
     let decoded = encoding::decode(stmt, encoding).map_err(|e| AnalysisError {
         message: e.message,
         offset: e.offset,
@@ -417,7 +449,10 @@ pub fn analyze(stmt: &[u8], encoding: &str) -> Result<Analysis, AnalysisError> {
     let Some(node) = stmts[0].stmt.as_ref().and_then(|n| n.node.as_ref()) else {
         return Err(err("parser returned an empty statement"));
     };
-    let mut cx = Cx::new(text);
+    let mut cx = Cx::new(text, opts.standard_conforming_strings);
+    if !cx.std_strings {
+        cx.check_plain_literals_without_std_strings()?;
+    }
     let (action, object) = cx.statement(node)?;
     let role_refs = cx
         .refs
@@ -593,6 +628,8 @@ struct Cx<'t> {
     /// Significant tokens (comments dropped), scanned on first need.
     tokens: Option<Vec<ScanToken>>,
     refs: Vec<RawRef>,
+    /// `standard_conforming_strings`.
+    std_strings: bool,
 }
 
 type Res<T> = Result<T, AnalysisError>;
@@ -600,12 +637,43 @@ type Res<T> = Result<T, AnalysisError>;
 const NAMEDATALEN_MAX: usize = 63;
 
 impl<'t> Cx<'t> {
-    fn new(text: &'t str) -> Self {
+    fn new(text: &'t str, std_strings: bool) -> Self {
         Cx {
             text,
             tokens: None,
             refs: Vec::new(),
+            std_strings,
         }
+    }
+
+    /// With `standard_conforming_strings = off`, refuse a statement whose
+    /// plain literals hold `\'`: the server would end the literal elsewhere
+    /// than the parser did.
+    fn check_plain_literals_without_std_strings(&mut self) -> Res<()> {
+        let sconst = Token::Sconst as i32;
+        let n = self.tokens()?.len();
+        for i in 0..n {
+            let t = self.tok(i)?;
+            if t.token != sconst {
+                continue;
+            }
+            let s = self.tok_text(&t);
+            if !s.starts_with('\'') {
+                continue; // E'...' reads the same either way
+            }
+            let mut chars = s.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' && chars.next() == Some('\'') {
+                    return Err(AnalysisError {
+                        message: "string literal with a backslash-escaped quote under \
+                                  standard_conforming_strings = off cannot be analysed exactly"
+                            .to_string(),
+                        offset: Some(t.start as usize),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     fn tokens(&mut self) -> Res<&[ScanToken]> {
@@ -641,7 +709,9 @@ impl<'t> Cx<'t> {
     }
 
     fn tok_text(&self, t: &ScanToken) -> &'t str {
-        &self.text[t.start as usize..t.end as usize]
+        self.text
+            .get(t.start as usize..t.end as usize)
+            .unwrap_or_default()
     }
 
     /// True when token `i` is the keyword `word` (any case).
@@ -686,7 +756,7 @@ impl<'t> Cx<'t> {
         if t.token != Token::Sconst as i32 {
             return None;
         }
-        literal_value(self.tok_text(t))
+        literal_value(self.tok_text(t), false)
     }
 
     fn span(t: &ScanToken) -> Range<usize> {
@@ -1144,11 +1214,16 @@ impl<'t> Cx<'t> {
         }
         let i = self.tok_at(c.location)?;
         let t = self.tok(i)?;
+        let mut role = v.sval.clone();
         let (matches, literal) = if t.token == Token::Sconst as i32 {
-            (
-                self.literal_value(&t).as_deref() == Some(v.sval.as_str()),
-                true,
-            )
+            let ok = self.literal_value(&t).as_deref() == Some(v.sval.as_str());
+            if ok && !self.std_strings {
+                // The parser read the literal with standard_conforming_strings
+                // on; the server of this dump reads backslash escapes.
+                role = literal_value(self.tok_text(&t), true)
+                    .ok_or_else(|| err("cannot decode the role name literal"))?;
+            }
+            (ok, true)
         } else {
             (
                 self.ident_value(&t).as_deref() == Some(v.sval.as_str()),
@@ -1162,12 +1237,7 @@ impl<'t> Cx<'t> {
                 self.tok_text(&t)
             )));
         }
-        self.push(
-            kind,
-            RoleName::Named(v.sval.clone()),
-            Self::span(&t),
-            literal,
-        );
+        self.push(kind, RoleName::Named(role), Self::span(&t), literal);
         Ok(())
     }
 
@@ -1259,13 +1329,14 @@ fn truncate_name(v: &mut String) {
 }
 
 /// The value of a string literal token: `'...'` with `''`, or `E'...'` with
-/// backslash escapes. `None` for forms this does not decode (`U&'...'`,
-/// literals split across lines).
-fn literal_value(s: &str) -> Option<String> {
+/// backslash escapes (also plain literals when `plain_escapes`, i.e. with
+/// `standard_conforming_strings = off`). `None` for forms this does not
+/// decode (octal, hex and Unicode escapes, literals split across lines).
+fn literal_value(s: &str, plain_escapes: bool) -> Option<String> {
     let (escapes, body) = if let Some(rest) = s.strip_prefix(['E', 'e']) {
         (true, rest)
     } else {
-        (false, s)
+        (plain_escapes, s)
     };
     let inner = body.strip_prefix('\'')?.strip_suffix('\'')?;
     let mut out = String::with_capacity(inner.len());
@@ -1857,11 +1928,17 @@ mod tests {
 
     #[test]
     fn literal_values() {
-        assert_eq!(literal_value("'Bob Smith'").as_deref(), Some("Bob Smith"));
-        assert_eq!(literal_value("'it''s'").as_deref(), Some("it's"));
-        assert_eq!(literal_value("E'a\\\\b\\''").as_deref(), Some("a\\b'"));
-        assert_eq!(literal_value("'a\\b'").as_deref(), Some("a\\b"));
-        assert_eq!(literal_value("E'\\x41'"), None);
+        assert_eq!(
+            literal_value("'Bob Smith'", false).as_deref(),
+            Some("Bob Smith")
+        );
+        assert_eq!(literal_value("'it''s'", false).as_deref(), Some("it's"));
+        assert_eq!(
+            literal_value("E'a\\\\b\\''", false).as_deref(),
+            Some("a\\b'")
+        );
+        assert_eq!(literal_value("'a\\b'", false).as_deref(), Some("a\\b"));
+        assert_eq!(literal_value("E'\\x41'", false), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod encoding;
 pub mod ident;
 
 pub use analysis::{
-    Action, Analysis, AnalysisError, ListPos, ObjectKind, ObjectRef, RoleName, RoleRef,
-    RoleRefKind, analyze, may_reference_roles,
+    Action, Analysis, AnalysisError, AnalyzeOptions, ListPos, ObjectKind, ObjectRef, RoleName,
+    RoleRef, RoleRefKind, analyze, analyze_with, may_reference_roles,
 };
 pub use ident::{quote_ident, quote_literal};
