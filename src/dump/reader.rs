@@ -59,6 +59,12 @@ pub struct Segment<'a> {
     pub offset: u64,
     /// 1-based line number of the first byte.
     pub line: u64,
+    /// The client encoding in force (as the dump set it; `UTF8` until it does).
+    pub encoding: &'a str,
+    /// The `standard_conforming_strings` setting in force after this segment.
+    pub std_strings: bool,
+    /// Complete rows so far in the current (or last) COPY block, this segment included.
+    pub copy_rows: u64,
 }
 
 /// Where the input ended, when it did not end cleanly between statements.
@@ -104,6 +110,7 @@ pub struct Reader<R> {
     copy_line: u64,
     crlf_lines: u64,
     cut: Option<Cut>,
+    ends_with_newline: bool,
 }
 
 impl<R: Read> Reader<R> {
@@ -130,6 +137,7 @@ impl<R: Read> Reader<R> {
             copy_line: 0,
             crlf_lines: 0,
             cut: None,
+            ends_with_newline: true,
         }
     }
 
@@ -153,9 +161,14 @@ impl<R: Read> Reader<R> {
         self.copy_rows
     }
 
-    /// Lines (outside COPY data) that ended in `\r\n`.
+    /// Lines outside COPY rows (statements, comments, meta-commands, `\.`) that ended in `\r\n`.
     pub fn crlf_lines(&self) -> u64 {
         self.crlf_lines
+    }
+
+    /// Lines read so far: newline-terminated ones, plus a last unterminated one.
+    pub fn lines(&self) -> u64 {
+        self.line - 1 + u64::from(!self.ends_with_newline)
     }
 
     /// Bytes consumed so far.
@@ -204,23 +217,28 @@ impl<R: Read> Reader<R> {
 
     /// Hand out `buf[start..start+len]` as a segment and advance past it.
     fn emit(&mut self, kind: Kind, len: usize) -> Segment<'_> {
-        let bytes = &self.buf[self.start..self.start + len];
-        let seg = Segment {
-            kind,
-            bytes,
-            offset: self.offset,
-            line: self.line,
-        };
+        let (from, to) = (self.start, self.start + len);
+        let (offset, line) = (self.offset, self.line);
+        let bytes = &self.buf[from..to];
         let newlines = count_newlines(bytes);
-        self.line += newlines;
+        self.ends_with_newline = bytes.last() == Some(&b'\n');
         if matches!(kind, Kind::CopyData) {
             self.copy_rows += newlines;
-        } else if !matches!(kind, Kind::CopyPart | Kind::CopyEnd) && newlines > 0 {
+        } else if kind != Kind::CopyPart && newlines > 0 {
             self.crlf_lines += memmem::find_iter(bytes, b"\r\n").count() as u64;
         }
+        self.line += newlines;
         self.offset += len as u64;
-        self.start += len;
-        seg
+        self.start = to;
+        Segment {
+            kind,
+            bytes: &self.buf[from..to],
+            offset,
+            line,
+            encoding: &self.encoding,
+            std_strings: self.std_strings,
+            copy_rows: self.copy_rows,
+        }
     }
 
     /// Make sure at least `n` unconsumed bytes are buffered, unless input ends.
@@ -716,7 +734,7 @@ mod tests {
             kinds,
             vec![Statement, CopyStatement, CopyData, CopyEnd, Statement]
         );
-        assert_eq!(r.crlf_lines(), 3);
+        assert_eq!(r.crlf_lines(), 4);
     }
 
     #[test]
