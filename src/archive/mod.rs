@@ -130,6 +130,9 @@ pub fn open<'a>(source: Source<'a>) -> Result<Opened<'a>> {
             if n == 0 {
                 return Err(Error::integrity("input is empty, not a pg_dump archive"));
             }
+            if n < 5 && b"PGDMP".starts_with(&peek[..n]) {
+                return Err(read::truncated("the archive header".into()));
+            }
             while n < 512 {
                 let got = r
                     .read(&mut peek[n..])
@@ -138,6 +141,11 @@ pub fn open<'a>(source: Source<'a>) -> Result<Opened<'a>> {
                     break;
                 }
                 n += got;
+            }
+            if n < 512
+                && (peek[..n].starts_with(b"toc.dat\0") || b"toc.dat\0".starts_with(&peek[..n]))
+            {
+                return Err(read::truncated("the first tar header".into()));
             }
             if n == 512 && tar::is_tar_header(&peek) {
                 let mut t = tar::TarReader::new(io::Cursor::new(peek.to_vec()).chain(r));

@@ -49,6 +49,11 @@ pub trait DataSource {
         te: &TocEntry,
         each: &mut dyn FnMut(u32, &mut dyn Read) -> Result<()>,
     ) -> Result<()>;
+    /// Called once every entry is printed, before the footer: check that
+    /// the rest of the archive is whole, where the format allows it.
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Which entries pg_restore wants, per entry, with default options.
@@ -297,6 +302,7 @@ impl<'o> Renderer<'o> {
             }
         }
 
+        src.finish()?;
         self.w(b"--\n-- PostgreSQL database dump complete\n--\n\n")?;
         self.w(format!("\\unrestrict {key}\n\n").as_bytes())?;
         Ok(())

@@ -60,6 +60,8 @@ pub struct TarReader<R> {
     /// Padding after the current member's data.
     pad: u64,
     ended: bool,
+    /// The end-of-archive block (zeros) was seen.
+    marker: bool,
 }
 
 /// A member being read; reading stops at its end.
@@ -75,6 +77,7 @@ impl<R: Read> TarReader<R> {
             left: 0,
             pad: 0,
             ended: false,
+            marker: false,
         }
     }
 
@@ -114,7 +117,18 @@ impl<R: Read> TarReader<R> {
             n += got;
         }
         if h.iter().all(|&b| b == 0) {
+            // The end-of-archive marker is two blocks of zeros.
             self.ended = true;
+            let mut second = [0u8; BLOCK];
+            let mut n = 0;
+            while n < BLOCK {
+                let got = read_some(&mut self.inner, &mut second[n..])?;
+                if got == 0 {
+                    break;
+                }
+                n += got;
+            }
+            self.marker = n == BLOCK && second.iter().all(|&b| b == 0);
             return Ok(None);
         }
         if !checksum_ok(&h) {
@@ -201,6 +215,18 @@ impl<R: Read> DataSource for TarSource<R> {
         pump(&mut m, sink)
     }
 
+    /// Read the remaining members to the end-of-archive block: a tar
+    /// stream cut after the last data member is still a cut archive.
+    fn finish(&mut self) -> Result<()> {
+        while self.tar.next_member()?.is_some() {}
+        if !self.tar.marker {
+            return Err(truncated(
+                "the tar archive (its end-of-archive block is missing)".into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn blobs(
         &mut self,
         te: &TocEntry,
@@ -236,6 +262,11 @@ impl<R: Read> DataSource for TarSource<R> {
                     }
                 }
             }
+        }
+        if !self.tar.marker {
+            return Err(truncated(format!(
+                "the large objects of {what} (the tar archive ends)"
+            )));
         }
         Ok(())
     }
