@@ -1226,3 +1226,191 @@ fn real_dumps_pg15() {
 fn real_dumps_pg18() {
     real_dumps(support::Version::V18);
 }
+
+// ---------------------------------------------------------------------------
+// Properties.
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Statements as token lists; any whitespace or comment may separate
+    /// the tokens and bare words may be in any case.
+    const TEMPLATES: &[&[&str]] = &[
+        &[
+            "ALTER",
+            "TABLE",
+            "app.t1",
+            "OWNER",
+            "TO",
+            "\"Bob Smith\"",
+            ";",
+        ],
+        &[
+            "GRANT",
+            "SELECT",
+            "ON",
+            "TABLE",
+            "t",
+            "TO",
+            "alice",
+            ",",
+            "PUBLIC",
+            ",",
+            "\"we\"\"ird\"",
+            "GRANTED",
+            "BY",
+            "rdsadmin",
+            ";",
+        ],
+        &[
+            "GRANT",
+            "readers",
+            ",",
+            "\"select\"",
+            "TO",
+            "alice",
+            "WITH",
+            "ADMIN",
+            "OPTION",
+            "GRANTED",
+            "BY",
+            "postgres",
+            ";",
+        ],
+        &[
+            "REVOKE", "ADMIN", "OPTION", "FOR", "readers", "FROM", "alice", ";",
+        ],
+        &["CREATE", "ROLE", "\"UPPER\"", "IN", "ROLE", "readers", ";"],
+        &[
+            "ALTER",
+            "ROLE",
+            "alice",
+            "RENAME",
+            "TO",
+            "\"3f9a2c71\"",
+            ";",
+        ],
+        &["COMMENT", "ON", "ROLE", "alice", "IS", "'x'", ";"],
+        &[
+            "SECURITY", "LABEL", "FOR", "p", "ON", "ROLE", "alice", "IS", "'x'", ";",
+        ],
+        &["SET", "SESSION", "AUTHORIZATION", "'Bob Smith'", ";"],
+        &["SET", "ROLE", "admin", ";"],
+        &[
+            "CREATE", "USER", "MAPPING", "FOR", "public", "SERVER", "s", ";",
+        ],
+        &[
+            "ALTER",
+            "DEFAULT",
+            "PRIVILEGES",
+            "FOR",
+            "ROLE",
+            "alice",
+            "GRANT",
+            "ALL",
+            "ON",
+            "TABLES",
+            "TO",
+            "readers",
+            ";",
+        ],
+        &[
+            "CREATE", "POLICY", "p", "ON", "t", "TO", "a", ",", "b", "USING", "(", "true", ")", ";",
+        ],
+        &["REASSIGN", "OWNED", "BY", "a", "TO", "b", ";"],
+        &["CREATE", "DATABASE", "d", "OWNER", "=", "alice", ";"],
+        &["ALTER", "SEQUENCE", "s", "OWNED", "BY", "t.c", ";"],
+        &[
+            "INSERT",
+            "INTO",
+            "t",
+            "VALUES",
+            "(",
+            "'GRANT x TO y'",
+            ")",
+            ";",
+        ],
+        &["CREATE", "TABLE", "t", "(", "a", "int", ")", ";"],
+    ];
+
+    const SEPARATORS: &[&str] = &[" ", "\n", "\t", " /* c; 'x' */ ", " -- c ' \n", "/**/"];
+
+    fn build(template: &[&str], seps: &[usize], upper: &[bool]) -> String {
+        let mut out = String::from("--\n-- Name: x; Type: y\n--\n\n");
+        for (i, tok) in template.iter().enumerate() {
+            if i > 0 && *tok != ";" {
+                let sep = SEPARATORS[seps[i % seps.len()] % SEPARATORS.len()];
+                // A bare "/**/" cannot separate two words or dots.
+                out.push_str(if sep == "/**/" { " /**/ " } else { sep });
+            }
+            let bare = tok
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+            if bare && upper[i % upper.len()] {
+                out.push_str(&tok.to_ascii_uppercase());
+            } else if bare {
+                out.push_str(&tok.to_ascii_lowercase());
+            } else {
+                out.push_str(tok);
+            }
+        }
+        out.push('\n');
+        out
+    }
+
+    fn summary(a: &Analysis) -> Vec<(K, RoleName, bool)> {
+        a.role_refs
+            .iter()
+            .map(|r| (r.kind, r.role.clone(), r.literal))
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn layout_and_case_do_not_change_what_is_found(
+            t in 0..TEMPLATES.len(),
+            seps in proptest::collection::vec(0usize..SEPARATORS.len(), 1..8),
+            upper in proptest::collection::vec(any::<bool>(), 1..8),
+        ) {
+            let canonical = TEMPLATES[t].join(" ");
+            let want = summary(&analyze_ok(&canonical));
+            let s = build(TEMPLATES[t], &seps, &upper);
+            let a = analyze(s.as_bytes(), "UTF8").unwrap();
+            check_invariants(s.as_bytes(), &a, "UTF8");
+            prop_assert_eq!(summary(&a), want, "{}", s);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..120),
+            enc in prop::sample::select(vec!["UTF8", "LATIN1", "SQL_ASCII", "SJIS", "EUC_JP", "BIG5", "GB18030", "WIN1252"]),
+        ) {
+            let _ = may_reference_roles(&bytes);
+            if let Ok(a) = analyze(&bytes, enc) {
+                for r in &a.role_refs {
+                    prop_assert!(r.span.end <= bytes.len() && r.span.start < r.span.end);
+                }
+            }
+        }
+
+        #[test]
+        fn role_like_statements_with_arbitrary_names(
+            name in "[a-zA-Z0-9_ \"'$\\\\\u{e9}\u{8868}]{1,20}",
+            t in 0..4usize,
+        ) {
+            let q = quote_ident(&name);
+            let s = match t {
+                0 => format!("ALTER TABLE t OWNER TO {q};"),
+                1 => format!("GRANT {q} TO {q} GRANTED BY {q};"),
+                2 => format!("SET SESSION AUTHORIZATION {};", quote_literal(&name)),
+                _ => format!("CREATE ROLE {q};"),
+            };
+            let a = analyze_ok(&s);
+            prop_assert!(!a.role_refs.is_empty());
+            for r in &a.role_refs {
+                prop_assert_eq!(&r.role, &named(&name));
+            }
+        }
+    }
+}
