@@ -1,0 +1,131 @@
+//! pgpipe-roles: map and drop roles and owners in a plain dump stream.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Parser;
+use pgpipe::cli::{self, Error, Output, Progress};
+use pgpipe::transform::roles::{self, Options};
+
+/// Rewrite exactly the role references of a plain SQL dump (pg_dump or
+/// pg_dumpall): rename roles, drop them, set or remove owners and privileges.
+/// Every other byte is copied unchanged; with no options the output is the input.
+#[derive(Parser, Debug)]
+#[command(name = "pgpipe-roles", version)]
+struct Args {
+    #[command(flatten)]
+    io: cli::IoArgs,
+    /// Rename role OLD to NEW everywhere (real names, not SQL-quoted; repeatable).
+    #[arg(short = 'm', long = "map", value_name = "OLD=NEW")]
+    map: Vec<String>,
+    /// Read OLD=NEW mappings from FILE, one per line (# comments).
+    #[arg(long, value_name = "FILE")]
+    map_file: Vec<PathBuf>,
+    /// Remove ROLE from the dump: its grants, owner statements, memberships, settings (repeatable).
+    #[arg(long = "drop", value_name = "ROLE")]
+    drop: Vec<String>,
+    /// With --drop: also drop where that widens access (policies, owner REVOKEs).
+    #[arg(long)]
+    force_drop: bool,
+    /// Make ROLE the owner of every object.
+    #[arg(long, value_name = "ROLE")]
+    owner: Option<String>,
+    /// Remove ownership: ALTER ... OWNER TO, OWNER clauses, SET SESSION AUTHORIZATION.
+    #[arg(long)]
+    no_owner: bool,
+    /// Remove privileges: GRANT/REVOKE on objects, default privileges, parameter grants.
+    #[arg(long)]
+    no_acl: bool,
+    /// Fail unless only these roles (comma-separated, besides PUBLIC) are referenced after rewriting.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    only_roles: Option<Vec<String>>,
+    /// Remove PASSWORD clauses from CREATE ROLE and ALTER ROLE.
+    #[arg(long)]
+    drop_passwords: bool,
+    /// Print what was changed, per role and kind of reference, on stderr.
+    #[arg(long)]
+    report: bool,
+    /// Write the report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
+    /// Print the report and write no dump.
+    #[arg(long)]
+    dry_run: bool,
+    /// Largest statement accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = pgpipe::dump::DEFAULT_STATEMENT_LIMIT)]
+    max_statement: usize,
+}
+
+const PROG: &str = "pgpipe-roles";
+
+fn main() {
+    let args: Args = cli::parse_args();
+    cli::run(PROG, || {
+        let mut map = Vec::new();
+        for m in &args.map {
+            map.push(roles::parse_mapping(m)?);
+        }
+        for f in &args.map_file {
+            let text = std::fs::read(f)
+                .map_err(|e| Error::io(format!("cannot read {}", f.display()), e))?;
+            map.extend(roles::parse_map_file(&text, &f.display().to_string())?);
+        }
+        let opts = Options {
+            map,
+            drop: args.drop.clone(),
+            force_drop: args.force_drop,
+            owner: args.owner.clone(),
+            no_owner: args.no_owner,
+            no_acl: args.no_acl,
+            only_roles: args.only_roles.clone(),
+            drop_passwords: args.drop_passwords,
+            record_edits: false,
+            max_statement: args.max_statement,
+        };
+        opts.check()?;
+        let input = cli::open_input(args.io.input.as_deref())?;
+        let progress = Progress::new(args.io.progress.enabled(), input.len);
+        let reader = progress.reader(input);
+        let (report, out) = if args.dry_run {
+            (roles::rewrite(reader, None, &opts, &progress)?, None)
+        } else {
+            let mut out = Output::create(args.io.output.as_deref())?;
+            let report = roles::rewrite(reader, Some(&mut out), &opts, &progress)?;
+            (report, Some(out))
+        };
+        progress.finish();
+        for w in &report.warnings {
+            cli::warn(PROG, w);
+        }
+        if !report.foreign_roles.is_empty() {
+            let mut stderr = std::io::stderr().lock();
+            for (line, role) in &report.foreign_roles {
+                let _ = writeln!(
+                    stderr,
+                    "{PROG}: error: line {line}: role {role:?} is not in --only-roles"
+                );
+            }
+            return Err(Error::runtime(format!(
+                "{} reference(s) to roles not in --only-roles; the output was not committed",
+                report.foreign_roles.len()
+            ))
+            .with_hint("map or drop those roles (--map OLD=NEW, --drop ROLE)"));
+        }
+        if let Some(out) = out {
+            out.commit()?;
+        }
+        if args.report || args.dry_run {
+            std::io::stderr()
+                .write_all(report.render_text().as_bytes())
+                .map_err(|e| Error::io("write error", e))?;
+        }
+        if let Some(path) = &args.report_json {
+            let mut rep = Output::create(Some(path))?;
+            let text = serde_json::to_string_pretty(&report).expect("a report serializes") + "\n";
+            rep.write_all(text.as_bytes())
+                .map_err(|e| Error::io("write error", e))?;
+            rep.commit()?;
+        }
+        Ok(())
+    })
+}
