@@ -65,43 +65,44 @@ m() {
 rate() { awk -v b="$size" -v s="$1" 'BEGIN { if (s < 0.01) s = 0.01; printf "%.0f", b / 1e6 / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 peak=0
-ours_rss() { [ "$RSS_MIB" -gt "$peak" ] && peak=$RSS_MIB; echo "pgpipe peak RSS $RSS_MIB MiB"; }
+# ours: note a pgpipe stage's RSS (no subshell, so the overall peak is kept).
+ours() { r="pgpipe peak RSS $RSS_MIB MiB"; if [ "$RSS_MIB" -gt "$peak" ]; then peak=$RSS_MIB; fi; }
 
 cat "$dump" >/dev/null # warm the page cache
 echo "dump: $dump, $size bytes, $cores cores"
 
-m "$dump" "$tmp/p.zst" "$bin/pgpipe-zip" -l 3; p=$(rate "$SECS"); r=$(ours_rss)
+m "$dump" "$tmp/p.zst" "$bin/pgpipe-zip" -l 3; p=$(rate "$SECS"); ours
 m "$dump" "$tmp/z.zst" zstd -3 -T0 -c; z=$(rate "$SECS")
 ps=$(stat -c %s "$tmp/p.zst"); zs=$(stat -c %s "$tmp/z.zst")
 echo "zstd -3 compress: pgpipe $p MB/s, zstd -3 -T0 $z MB/s, ratio $(ratio "$p" "$z") (goal >= 0.95); size $ps vs $zs bytes, $(ratio "$ps" "$zs") (goal 0.99-1.01); $r"
 
-m "$tmp/p.zst" /dev/null "$bin/pgpipe-zip" -d; p=$(rate "$SECS"); r=$(ours_rss)
+m "$tmp/p.zst" /dev/null "$bin/pgpipe-zip" -d; p=$(rate "$SECS"); ours
 m "$tmp/z.zst" /dev/null zstd -d -c; z=$(rate "$SECS")
 echo "zstd decompress: pgpipe $p MB/s, zstd -d $z MB/s, ratio $(ratio "$p" "$z") (goal >= 0.95); $r"
 
-m "$dump" "$tmp/p.gz" "$bin/pgpipe-zip" -F gzip -l 6 -T "$cores"; p=$(rate "$SECS"); r=$(ours_rss)
+m "$dump" "$tmp/p.gz" "$bin/pgpipe-zip" -F gzip -l 6 -T "$cores"; p=$(rate "$SECS"); ours
 m "$dump" "$tmp/z.gz" pigz -6 -p "$cores" -c; z=$(rate "$SECS")
 ps=$(stat -c %s "$tmp/p.gz"); zs=$(stat -c %s "$tmp/z.gz")
 echo "gzip -6 compress: pgpipe $p MB/s, pigz -6 -p $cores $z MB/s, ratio $(ratio "$p" "$z") (goal >= 1.5); size $ps vs $zs bytes, $(ratio "$ps" "$zs") (goal <= 1.01); $r"
 
-m "$tmp/p.gz" /dev/null "$bin/pgpipe-zip" -d; p=$(rate "$SECS"); r=$(ours_rss)
+m "$tmp/p.gz" /dev/null "$bin/pgpipe-zip" -d; p=$(rate "$SECS"); ours
 m "$tmp/z.gz" /dev/null gzip -d -c; z=$(rate "$SECS")
 echo "gzip decompress: pgpipe $p MB/s, gzip -d $z MB/s, ratio $(ratio "$p" "$z") (goal >= 2); $r"
 
 age-keygen -o "$tmp/key" 2>/dev/null
 pub=$(age-keygen -y "$tmp/key")
-m "$dump" "$tmp/p.age" "$bin/pgpipe-age" -r "$pub"; p=$(rate "$SECS"); r=$(ours_rss)
+m "$dump" "$tmp/p.age" "$bin/pgpipe-age" -r "$pub"; p=$(rate "$SECS"); ours
 m "$dump" "$tmp/z.age" age -r "$pub"; z=$(rate "$SECS")
 echo "age encrypt: pgpipe $p MB/s, age $z MB/s, ratio $(ratio "$p" "$z") (goal >= 0.9); $r"
-m "$tmp/p.age" /dev/null "$bin/pgpipe-age" -d -i "$tmp/key"; p=$(rate "$SECS"); r=$(ours_rss)
+m "$tmp/p.age" /dev/null "$bin/pgpipe-age" -d -i "$tmp/key"; p=$(rate "$SECS"); ours
 m "$tmp/z.age" /dev/null age -d -i "$tmp/key"; z=$(rate "$SECS")
 echo "age decrypt: pgpipe $p MB/s, age -d $z MB/s, ratio $(ratio "$p" "$z") (goal >= 0.9); $r"
 rm -f "$tmp"/*.age "$tmp"/*.gz "$tmp"/*.zst
 
-m "$dump" /dev/null "$bin/pgpipe-sum" -o "$tmp/sum"; p=$(rate "$SECS"); r=$(ours_rss)
+m "$dump" /dev/null "$bin/pgpipe-sum" -o "$tmp/sum"; p=$(rate "$SECS"); ours
 m "$dump" /dev/null sha256sum; z=$(rate "$SECS")
 echo "sha256: pgpipe $p MB/s, sha256sum $z MB/s, ratio $(ratio "$p" "$z") (goal >= 3); $r"
-m "$dump" /dev/null "$bin/pgpipe-sum" -a blake3 -o "$tmp/sum"; p=$(rate "$SECS"); r=$(ours_rss)
+m "$dump" /dev/null "$bin/pgpipe-sum" -a blake3 -o "$tmp/sum"; p=$(rate "$SECS"); ours
 m "$dump" /dev/null b3sum --num-threads 1; z=$(rate "$SECS")
 echo "blake3: pgpipe $p MB/s, b3sum --num-threads 1 $z MB/s, ratio $(ratio "$p" "$z") (goal >= 0.9); $r"
 echo "peak RSS of every pgpipe stage: $peak MiB (goal < 64)"
