@@ -46,9 +46,9 @@ fn without_test_databases(lines: Vec<String>) -> Vec<String> {
     lines
         .into_iter()
         .filter(|l| {
-            !l.strip_prefix("database ")
+            l.strip_prefix("database ")
                 .and_then(|rest| rest.split_once(':'))
-                .is_some_and(|(db, _)| !["db1", "postgres", "template1"].contains(&db))
+                .is_none_or(|(db, _)| ["db1", "postgres", "template1"].contains(&db))
         })
         .collect()
 }
