@@ -10,7 +10,7 @@
 //! Passphrases come from `--passphrase-file`, `PGPIPE_PASSPHRASE`, or the
 //! terminal; never from the command line.
 
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use age::armor::{ArmoredReader, ArmoredWriter, Format as ArmorFormat};
@@ -199,7 +199,22 @@ fn decrypt_error(e: DecryptError) -> Error {
 /// plaintext is written, and the last 64 KiB only after the final chunk
 /// authenticated. Flushes.
 pub fn decrypt<R: Read, W: Write>(input: R, output: W, key: &DecryptKey) -> Result<u64> {
-    let armored = ArmoredReader::new(BufReader::with_capacity(BLOCK, input));
+    let mut input = BufReader::with_capacity(BLOCK, input);
+    let head = input.fill_buf().map_err(read_err)?;
+    if head.is_empty() {
+        return Err(Error::integrity("the input is empty, not an age file"));
+    }
+    let text = head.trim_ascii_start();
+    let looks_like = |magic: &[u8]| {
+        let n = magic.len().min(text.len());
+        !text.is_empty() && text[..n] == magic[..n]
+    };
+    if !looks_like(b"age-encryption.org/") && !looks_like(b"-----BEGIN AGE ENCRYPTED FILE-----") {
+        return Err(Error::integrity(
+            "the input is not an age file (it does not begin with an age header or armor line)",
+        ));
+    }
+    let armored = ArmoredReader::new(input);
     let decryptor = Decryptor::new_buffered(armored).map_err(decrypt_error)?;
     let scrypt;
     let ids: Vec<&dyn Identity> = match key {
