@@ -188,53 +188,84 @@ pub struct RoleRef {
 /// The kind of object a statement is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ObjectKind {
+    /// A table (ordinary, partitioned or foreign).
     Table,
+    /// A view.
     View,
+    /// A materialized view.
     MatView,
+    /// A sequence.
     Sequence,
+    /// An index; `table` is its table.
     Index,
+    /// A function (or routine).
     Function,
+    /// A procedure.
     Procedure,
+    /// An aggregate.
     Aggregate,
+    /// A type (enum, range, composite, base).
     Type,
+    /// A domain.
     Domain,
+    /// A schema.
     Schema,
+    /// An extension.
     Extension,
+    /// A database.
     Database,
+    /// A role.
     Role,
+    /// A tablespace.
     Tablespace,
+    /// A trigger; `table` is its table.
     Trigger,
+    /// A rule; `table` is its table.
     Rule,
+    /// A row-level security policy; `table` is its table.
     Policy,
+    /// A table or domain constraint; `table` is its table (or domain).
     Constraint,
     /// A column default (`ALTER TABLE t ALTER COLUMN c SET DEFAULT ...`):
     /// `name` is the column.
     Default,
     /// A column (`COMMENT ON COLUMN`, column privileges): `name` is the column.
     Column,
+    /// A publication.
     Publication,
+    /// A subscription.
     Subscription,
+    /// A foreign server.
     Server,
+    /// A foreign-data wrapper.
     ForeignDataWrapper,
     /// `name` is the server; the role is in `role_refs`.
     UserMapping,
     /// `name` is the OID.
     LargeObject,
+    /// Reserved for comment entries that name no object.
     Comment,
     /// Default privileges (`ALTER DEFAULT PRIVILEGES`).
     Acl,
+    /// An event trigger.
     EventTrigger,
     /// Operators, operator classes and operator families.
     Operator,
+    /// A collation.
     Collation,
     /// Text search configurations, dictionaries, parsers and templates.
     TextSearch,
+    /// A conversion.
     Conversion,
+    /// An extended statistics object.
     Statistics,
+    /// A cast; `name` is `source AS target`.
     Cast,
+    /// A procedural language.
     Language,
     /// A configuration parameter (`GRANT ... ON PARAMETER`).
     Parameter,
+    /// Anything else.
     Other,
 }
 
@@ -307,18 +338,27 @@ pub struct ObjectRef {
 /// What a statement does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
+    /// `CREATE ...`.
     Create,
+    /// `ALTER ...`, `REASSIGN OWNED`.
     Alter,
+    /// `DROP ...`.
     Drop,
+    /// `GRANT ...` (object privileges and role memberships).
     Grant,
+    /// `REVOKE ...`.
     Revoke,
     /// `COMMENT ON` and `SECURITY LABEL`.
     Comment,
+    /// `INSERT INTO ...`.
     Insert,
+    /// `COPY ...`.
     Copy,
+    /// `SELECT ...` (e.g. `setval`, `lo_create`).
     Select,
     /// `SET`, `RESET`.
     Set,
+    /// Anything else.
     Other,
 }
 
