@@ -10,7 +10,7 @@
 
 use std::io::{self, Read, Write};
 
-use crate::cli::{BLOCK, Error, Result};
+use crate::cli::{Error, Result};
 use crate::codec::holdback::{HOLDBACK, Holdback};
 
 /// The digest algorithms.
@@ -116,7 +116,10 @@ fn write_err(e: io::Error) -> Error {
 /// `flush` on the output afterwards.
 pub fn sum<R: Read, W: Write>(mut input: R, mut output: W, algo: Algorithm) -> Result<Digest> {
     let mut hasher = algo.hasher();
-    let mut buf = vec![0u8; BLOCK];
+    // 64 KiB reads keep the block in cache between the kernel's copy and the
+    // hash; with 256 KiB reads the system time on a 300 MB file was 0.19 s
+    // against b3sum's 0.04 s.
+    let mut buf = vec![0u8; 64 * 1024];
     let mut bytes = 0u64;
     loop {
         let n = match input.read(&mut buf) {
@@ -203,6 +206,8 @@ pub fn expected_digest(arg: &str, name: Option<&str>) -> Result<String> {
 }
 
 const SEAL_PREFIX: &[u8] = b"-- pgpipe-seal v1 ";
+/// Longer than any seal line `seal` writes (about 110 bytes).
+const MAX_SEAL_LINE: usize = 256;
 
 /// Copy `input` and append the seal line
 /// `-- pgpipe-seal v1 ALGO HEX BYTES\n`. If the input does not end with a
@@ -246,10 +251,15 @@ impl<W: Write> Write for LastByte<W> {
 /// everything before it to `output`. The last 64 KiB are released only when
 /// the seal is present, well-formed and matches.
 pub fn unseal<R: Read, W: Write>(input: R, output: W, algo: Algorithm) -> Result<Digest> {
-    let mut hb = Holdback::new(HashWriter {
-        inner: output,
-        hasher: algo.hasher(),
-    });
+    // The window covers the seal line too, so at least the last HOLDBACK
+    // bytes of the plaintext before it are withheld on failure.
+    let mut hb = Holdback::with_window(
+        HashWriter {
+            inner: output,
+            hasher: algo.hasher(),
+        },
+        HOLDBACK + MAX_SEAL_LINE,
+    );
     let total = sum(input, &mut hb, algo)?.bytes;
     let released = hb.released();
     let (mut hw, held) = hb.into_parts();

@@ -367,6 +367,11 @@ pub fn decompress<R: Read, W: Write>(
             bytes_in: total,
             bytes_out: total,
         })
+    } else if n < 4 && !head.is_empty() && (ZSTD_MAGIC.starts_with(head) || head == [0x1f]) {
+        Err(Error::integrity(format!(
+            "{} stream truncated in its magic bytes at byte {n}",
+            if head[0] == 0x1f { "gzip" } else { "zstd" }
+        )))
     } else if head.is_empty() {
         Err(
             Error::integrity("the input is empty, not a gzip or zstd stream")
