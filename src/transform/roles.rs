@@ -421,15 +421,6 @@ pub fn rewrite<R: Read>(
                 _ => None,
             }
         };
-        if let Some(new) = &replaced
-            && opts.record_edits
-        {
-            st.report.edits.push(Edit {
-                start: seg.offset,
-                end: seg.offset + seg.bytes.len() as u64,
-                new: new.clone(),
-            });
-        }
         if let Some(w) = out.as_deref_mut() {
             let bytes = replaced.as_deref().unwrap_or(seg.bytes);
             w.write_all(bytes)
@@ -482,6 +473,23 @@ fn line_at(seg: &Segment<'_>, at: usize) -> u64 {
 }
 
 impl State<'_> {
+    /// Keep the edits of one segment in input offsets, when asked to.
+    fn record(&mut self, seg: &Segment<'_>, edits: &[(Range<usize>, Vec<u8>)]) {
+        if !self.plan.opts.record_edits {
+            return;
+        }
+        let mut e: Vec<_> = edits
+            .iter()
+            .map(|(r, new)| Edit {
+                start: seg.offset + r.start as u64,
+                end: seg.offset + r.end as u64,
+                new: new.clone(),
+            })
+            .collect();
+        e.sort_by_key(|e| e.start);
+        self.report.edits.extend(e);
+    }
+
     /// Rewrite the owner field of a TOC header and a user mapping's role.
     fn comment(&mut self, seg: &Segment<'_>) -> Option<Vec<u8>> {
         let line = seg.bytes;
@@ -525,6 +533,7 @@ impl State<'_> {
             return None;
         }
         self.report.headers_rewritten += 1;
+        self.record(seg, &edits);
         Some(splice(line, edits))
     }
 
@@ -544,6 +553,7 @@ impl State<'_> {
                 seg.line,
             );
             self.report.statements_dropped += 1;
+            self.record(seg, &[(0..stmt.len(), Vec::new())]);
             return Ok(Outcome::Drop);
         }
         self.report.statements_analysed += 1;
@@ -588,6 +598,7 @@ impl State<'_> {
         } = rw;
         if drop {
             self.report.statements_dropped += 1;
+            self.record(seg, &[(0..stmt.len(), Vec::new())]);
             return Ok(Outcome::Drop);
         }
         if let Some(only) = &self.plan.only {
@@ -599,12 +610,14 @@ impl State<'_> {
         }
         if let Some(r) = replace {
             self.report.statements_changed += 1;
+            self.record(seg, &[(0..stmt.len(), r.clone())]);
             return Ok(Outcome::Replace(r));
         }
         if edits.is_empty() {
             return Ok(Outcome::Keep);
         }
         self.report.statements_changed += 1;
+        self.record(seg, &edits);
         Ok(Outcome::Replace(splice(stmt, edits)))
     }
 }
@@ -772,8 +785,10 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
     fn run(&mut self) -> Result<()> {
         let opts = self.st.plan.opts;
         let a = self.a;
-        if opts.no_acl && self.is_acl_statement() {
-            let r = a.role_refs[0].clone();
+        if opts.no_acl
+            && self.is_acl_statement()
+            && let Some(r) = a.role_refs.first().cloned()
+        {
             self.drop_statement(&r, "--no-acl");
             return Ok(());
         }
