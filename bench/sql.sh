@@ -6,7 +6,7 @@
 #   bench/sql.sh [SIZE_MIB] [COMPRESSION]     (defaults: 1024, gzip)
 #
 # Starts a private PostgreSQL 18 server (as the postgres OS user, socket in a
-# fresh directory, no TCP), loads bench/gen-dump.py output into it, dumps it
+# fresh directory, no TCP), loads the bench dump (bench/codecs.sh --generate) into it, dumps it
 # with pg_dump -Fc -Z COMPRESSION, and stops the server again.
 set -euo pipefail
 
@@ -30,12 +30,12 @@ as_pg "$pg/pg_ctl" -D "$work/data" -l "$work/log" -w \
     -o "-c listen_addresses='' -k $work -c fsync=off -c full_page_writes=off" start >/dev/null
 export PGHOST=$work PGUSER=postgres
 
-tables=$(python3 -c "print((($size << 20) + (60 << 20) - 1) // (60 << 20) + 1)")
+tables=$(( size / 8 + 4 ))
 {
     for i in $(seq 1 "$tables"); do
         echo "CREATE TABLE public.events_$i (id int, room_id text, ts bigint, doc text);"
     done
-    python3 "$here/bench/gen-dump.py" "$size"
+    "$here/bench/codecs.sh" --generate "$size"
 } | "$pg/psql" -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null
 
 "$pg/pg_dump" -Fc -Z "$compression" -d postgres -f "$work/bench.dump"
