@@ -30,9 +30,12 @@ pub enum EncryptKey {
     Passphrase(SecretString),
 }
 
+/// Identities to decrypt with.
+pub type Identities = Vec<Box<dyn Identity>>;
+
 /// What to decrypt with.
 pub enum DecryptKey {
-    Identities(Vec<Box<dyn Identity>>),
+    Identities(Identities),
     Passphrase(SecretString),
 }
 
@@ -62,7 +65,7 @@ pub fn load_recipients(
 pub fn load_identities(
     files: Vec<String>,
     input_is_stdin: bool,
-) -> Result<(Vec<Box<dyn Identity>>, Vec<String>)> {
+) -> Result<(Identities, Vec<String>)> {
     let mut warnings = Vec::new();
     for f in &files {
         if let Ok(meta) = std::fs::metadata(f) {
