@@ -13,7 +13,8 @@ use std::io::{Read, Write};
 use serde::Serialize;
 
 use crate::cli::{Error, Progress, Result};
-use crate::dump::{Cut, Kind, Reader, header};
+use crate::dump::words::{first_words, qualified_name};
+use crate::dump::{Cut, Ending, Kind, Reader, header};
 use crate::sql::analysis::{self, Action, ObjectKind, RoleName, RoleRefKind};
 
 /// Version of the JSON schema. Bumped only on incompatible changes.
@@ -141,10 +142,7 @@ struct State {
     functions: BTreeSet<QualifiedName>,
     databases: Vec<DatabaseReport>,
     db_index: HashMap<String, usize>,
-    open_restrict: Option<String>,
-    footer_seen: bool,
-    cluster_footer_seen: bool,
-    statements_after_footer: bool,
+    ending: Ending,
     copy_table: Option<QualifiedName>,
     lf_lines: u64,
 }
@@ -166,15 +164,15 @@ pub fn inspect<R: Read>(
         }
         st.report.bytes += seg.bytes.len() as u64;
         let line = seg.line;
+        if let Some(m) = st.ending.observe(&seg) {
+            st.warn(Some(m.line), "restrict_mismatch", m.message);
+        }
         match seg.kind {
             Kind::Blank => {}
             Kind::Comment => st.comment(seg.bytes, progress),
-            Kind::Meta => st.meta(seg.bytes, line),
+            Kind::Meta => {}
             Kind::Statement | Kind::CopyStatement => {
                 st.report.statements += 1;
-                if st.footer_seen {
-                    st.statements_after_footer = true;
-                }
                 st.statement(seg.bytes, line, seg.encoding, seg.std_strings, seg.kind);
             }
             Kind::CopyData | Kind::CopyPart => {
@@ -223,7 +221,9 @@ pub fn inspect<R: Read>(
             ),
         );
     }
-    let incomplete = st.incomplete_reason(reader.cut());
+    let incomplete = st.ending.incomplete_reason(reader.cut());
+    st.report.producer = st.ending.producer().map(|p| p.as_str().to_string());
+    st.report.restrict_keys = st.ending.restrict_keys().to_vec();
     progress.finish();
     Ok(st.finish(incomplete))
 }
@@ -239,76 +239,21 @@ impl State {
 
     fn comment(&mut self, bytes: &[u8], progress: &Progress) {
         let text = bytes.trim_ascii_end();
-        match text {
-            b"-- PostgreSQL database dump" => {
-                self.report.producer.get_or_insert_with(|| "pg_dump".into());
-                self.footer_seen = false;
-            }
-            b"-- PostgreSQL database cluster dump" => {
-                self.report.producer = Some("pg_dumpall".into());
-            }
-            b"-- PostgreSQL database dump complete" => {
-                self.footer_seen = true;
-                self.statements_after_footer = false;
-            }
-            b"-- PostgreSQL database cluster dump complete" => {
-                self.cluster_footer_seen = true;
-                self.footer_seen = true;
-                self.statements_after_footer = false;
-            }
-            _ => {
-                if let Some(v) = text.strip_prefix(b"-- Dumped from database version ") {
-                    self.report.dumped_from.get_or_insert_with(|| lossy(v));
-                } else if let Some(v) = text
-                    .strip_prefix(b"-- Dumped by pg_dump version ")
-                    .or_else(|| text.strip_prefix(b"-- Dumped by pg_dumpall version "))
-                {
-                    self.report.dumped_by.get_or_insert_with(|| lossy(v));
-                } else if progress.is_enabled()
-                    && let Some(h) = header::parse(text)
-                    && h.is_table_data()
-                {
-                    let mut name = h.schema.unwrap_or_default().to_vec();
-                    name.push(b'.');
-                    name.extend_from_slice(h.name);
-                    progress.set_message(&name);
-                }
-            }
-        }
-    }
-
-    fn meta(&mut self, bytes: &[u8], line: u64) {
-        let text = bytes.trim_ascii();
-        let mut words = text
-            .split(|b| b.is_ascii_whitespace())
-            .filter(|w| !w.is_empty());
-        let cmd = words.next().unwrap_or_default();
-        let arg = words.next().map(lossy);
-        match cmd {
-            b"\\restrict" => {
-                let key = arg.unwrap_or_default();
-                if let Some(open) = &self.open_restrict {
-                    let msg = format!("\\restrict {key} while \\restrict {open} is still open");
-                    self.warn(Some(line), "restrict_mismatch", msg);
-                }
-                self.report.restrict_keys.push(key.clone());
-                self.open_restrict = Some(key);
-            }
-            b"\\unrestrict" => {
-                let key = arg.unwrap_or_default();
-                match &self.open_restrict {
-                    Some(open) if *open == key => self.open_restrict = None,
-                    Some(open) => {
-                        let msg = format!("\\unrestrict {key} does not match \\restrict {open}");
-                        self.warn(Some(line), "restrict_mismatch", msg);
-                    }
-                    None => {
-                        let msg = format!("\\unrestrict {key} without a \\restrict");
-                        self.warn(Some(line), "restrict_mismatch", msg);
-                    }
-                }
-            }
-            _ => {}
+        if let Some(v) = text.strip_prefix(b"-- Dumped from database version ") {
+            self.report.dumped_from.get_or_insert_with(|| lossy(v));
+        } else if let Some(v) = text
+            .strip_prefix(b"-- Dumped by pg_dump version ")
+            .or_else(|| text.strip_prefix(b"-- Dumped by pg_dumpall version "))
+        {
+            self.report.dumped_by.get_or_insert_with(|| lossy(v));
+        } else if progress.is_enabled()
+            && let Some(h) = header::parse(text)
+            && h.is_table_data()
+        {
+            let mut name = h.schema.unwrap_or_default().to_vec();
+            name.push(b'.');
+            name.extend_from_slice(h.name);
+            progress.set_message(&name);
         }
     }
 
@@ -364,7 +309,10 @@ impl State {
         if !wants_object && !analysis::may_reference_roles(stmt) {
             return;
         }
-        let a = match analysis::analyze(stmt, encoding) {
+        let opts = analysis::AnalyzeOptions {
+            standard_conforming_strings: std_strings,
+        };
+        let a = match analysis::analyze_with(stmt, encoding, &opts) {
             Ok(a) => a,
             Err(e) => {
                 self.warn(
@@ -484,40 +432,6 @@ impl State {
         self.databases.len() - 1
     }
 
-    fn incomplete_reason(&self, cut: Option<&Cut>) -> Option<String> {
-        if let Some(cut) = cut {
-            return Some(match cut {
-                Cut::Statement { line, inside } => {
-                    format!(
-                        "input ends inside the statement that starts at line {line} (inside {inside})"
-                    )
-                }
-                Cut::Copy { line, rows } => format!(
-                    "input ends inside the COPY data that starts at line {line}, after {rows} complete rows"
-                ),
-            });
-        }
-        let dumpall = self.report.producer.as_deref() == Some("pg_dumpall");
-        if self.report.bytes == 0 {
-            return Some("input is empty".into());
-        }
-        if dumpall && !self.cluster_footer_seen {
-            return Some(
-                "the \"-- PostgreSQL database cluster dump complete\" footer is missing".into(),
-            );
-        }
-        if !self.footer_seen {
-            return Some("the \"-- PostgreSQL database dump complete\" footer is missing".into());
-        }
-        if self.statements_after_footer {
-            return Some("statements follow the last \"dump complete\" footer".into());
-        }
-        if let Some(key) = &self.open_restrict {
-            return Some(format!("the final \\unrestrict {key} is missing"));
-        }
-        None
-    }
-
     fn finish(mut self, incomplete: Option<String>) -> Report {
         for (name, line) in std::mem::take(&mut self.granted_by) {
             if !self.created.contains(&name) {
@@ -570,37 +484,11 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// The first `n` bare words of a statement, after whitespace and comments.
-fn first_words(stmt: &[u8], n: usize) -> Vec<&[u8]> {
-    let mut out = Vec::with_capacity(n);
-    let mut i = 0;
-    while out.len() < n && i < stmt.len() {
-        let b = stmt[i];
-        if b.is_ascii_whitespace() {
-            i += 1;
-        } else if stmt[i..].starts_with(b"--") {
-            i = memchr::memchr(b'\n', &stmt[i..]).map_or(stmt.len(), |j| i + j + 1);
-        } else if stmt[i..].starts_with(b"/*") {
-            i = memchr::memmem::find(&stmt[i..], b"*/").map_or(stmt.len(), |j| i + j + 2);
-        } else if b.is_ascii_alphabetic() || b == b'_' {
-            let start = i;
-            while i < stmt.len() && (stmt[i].is_ascii_alphanumeric() || stmt[i] == b'_') {
-                i += 1;
-            }
-            out.push(&stmt[start..i]);
-        } else {
-            break;
-        }
-    }
-    out
-}
-
 /// For `INSERT INTO [schema.]table [(cols)] [OVERRIDING …] VALUES (…)[, (…)]…`:
 /// the table and the number of rows, read without a full parse (INSERT-mode
 /// dumps hold one statement per row).
 pub fn insert_target(stmt: &[u8], std_strings: bool) -> Option<(QualifiedName, u64)> {
     let mut i = 0;
-    let mut idents: Vec<String> = Vec::new();
     // Skip "INSERT INTO".
     let mut words_seen = 0;
     while words_seen < 2 {
@@ -616,64 +504,8 @@ pub fn insert_target(stmt: &[u8], std_strings: bool) -> Option<(QualifiedName, u
         }
         words_seen += 1;
     }
-    // The qualified name: identifiers separated by dots.
-    loop {
-        while i < stmt.len() && stmt[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= stmt.len() {
-            return None;
-        }
-        if stmt[i] == b'"' {
-            let mut s = Vec::new();
-            i += 1;
-            loop {
-                let j = i + memchr::memchr(b'"', &stmt[i..])?;
-                s.extend_from_slice(&stmt[i..j]);
-                if stmt.get(j + 1) == Some(&b'"') {
-                    s.push(b'"');
-                    i = j + 2;
-                } else {
-                    i = j + 1;
-                    break;
-                }
-            }
-            idents.push(lossy(&s));
-        } else {
-            let start = i;
-            while i < stmt.len()
-                && (stmt[i].is_ascii_alphanumeric()
-                    || stmt[i] == b'_'
-                    || stmt[i] == b'$'
-                    || stmt[i] >= 0x80)
-            {
-                i += 1;
-            }
-            if i == start {
-                return None;
-            }
-            idents.push(lossy(&stmt[start..i]).to_lowercase());
-        }
-        if stmt.get(i) == Some(&b'.') {
-            i += 1;
-            continue;
-        }
-        break;
-    }
-    let name = match idents.len() {
-        1 => QualifiedName {
-            schema: None,
-            name: idents.pop()?,
-        },
-        2 => {
-            let n = idents.pop()?;
-            QualifiedName {
-                schema: idents.pop(),
-                name: n,
-            }
-        }
-        _ => return None,
-    };
+    let (schema, name) = qualified_name(stmt, &mut i)?;
+    let name = QualifiedName { schema, name };
     // Rows: top-level parenthesised groups after VALUES (the column list
     // comes before it).
     let values = find_word(stmt, i, b"values")?;
@@ -962,13 +794,5 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rows, 3);
-    }
-
-    #[test]
-    fn first_words_skip_comments() {
-        assert_eq!(
-            first_words(b"-- x\n/* y */ COMMENT ON EXTENSION e IS 'z';", 3),
-            vec![&b"COMMENT"[..], b"ON", b"EXTENSION"]
-        );
     }
 }

@@ -4,8 +4,11 @@
 //! the input; [`lexer`] decides where statements end exactly as psql does;
 //! [`header`] reads pg_dump's `-- Name: …` object headers.
 
+pub mod ending;
 pub mod header;
 pub mod lexer;
 pub mod reader;
+pub mod words;
 
+pub use ending::{Ending, Producer};
 pub use reader::{Cut, DEFAULT_STATEMENT_LIMIT, Kind, MAX_ROW, Reader, Segment};
