@@ -181,7 +181,11 @@ pub fn parse_args<T: clap::Parser>() -> T {
     match T::try_parse() {
         Ok(args) => args,
         Err(err) => {
-            let code = if err.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if err.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = err.print();
             std::process::exit(code)
         }
@@ -335,7 +339,10 @@ impl Output {
             }
         }
         let (tmp_path, file) = tmp.ok_or_else(|| {
-            Error::runtime(format!("cannot create a temporary file in {}", dir.display()))
+            Error::runtime(format!(
+                "cannot create a temporary file in {}",
+                dir.display()
+            ))
         })?;
         Ok(Output {
             writer: io::BufWriter::with_capacity(BLOCK, Box::new(file)),
@@ -351,7 +358,9 @@ impl Output {
 
     /// Flush, and for a file output rename the temporary file into place.
     pub fn commit(mut self) -> Result<()> {
-        self.writer.flush().map_err(|e| Error::io("write error", e))?;
+        self.writer
+            .flush()
+            .map_err(|e| Error::io("write error", e))?;
         if let Some((tmp, target)) = self.target.take() {
             std::fs::rename(&tmp, &target).map_err(|e| {
                 let _ = std::fs::remove_file(&tmp);

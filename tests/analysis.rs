@@ -665,17 +665,20 @@ fn not_role_references() {
     }
 }
 
+/// (statement, action, object kind, schema, name, table)
+type ObjectCase<'a> = (
+    &'a str,
+    Action,
+    ObjectKind,
+    Option<&'a str>,
+    &'a str,
+    Option<(Option<String>, String)>,
+);
+
 #[test]
 fn objects_of_dump_statements() {
     let t = |s: &str| Some((Some(s.to_string()), "t1".to_string()));
-    let cases: Vec<(
-        &str,
-        Action,
-        ObjectKind,
-        Option<&str>,
-        &str,
-        Option<(Option<String>, String)>,
-    )> = vec![
+    let cases: Vec<ObjectCase> = vec![
         (
             "CREATE TABLE app.t1 (id integer);",
             Action::Create,

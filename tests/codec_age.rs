@@ -81,7 +81,7 @@ fn keys() -> Keys {
         .output()
         .unwrap();
     let age_pub = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let mut ssh = |kind: &str, extra: &[&str]| {
+    let ssh = |kind: &str, extra: &[&str]| {
         let p = dir.path().join(format!("id_{kind}"));
         let st = Command::new("ssh-keygen")
             .args(["-q", "-t", kind, "-N", "", "-C", "test", "-f"])

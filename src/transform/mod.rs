@@ -1,4 +1,4 @@
 //! Stages over a segment stream: each rewrites or checks a dump on its way through.
 
-pub mod roles;
 pub mod guard;
+pub mod roles;
