@@ -1,0 +1,80 @@
+//! The man pages of the SQL stream tools stay in step with `--help`: every
+//! long option the binary accepts is documented, every option the page
+//! documents exists, and every page is lint-clean.
+
+use std::process::Command;
+
+fn long_options(text: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    for word in
+        text.split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']' || c == '=')
+    {
+        if let Some(name) = word.strip_prefix("--") {
+            let name: String = name
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            if !name.is_empty() && !v.contains(&name) {
+                v.push(name);
+            }
+        }
+    }
+    v
+}
+
+/// Options a page documents: `Fl -name`.
+fn page_options(man: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    for (i, _) in man.match_indices("Fl -") {
+        let name: String = man[i + 4..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        if !name.is_empty() && !v.contains(&name) {
+            v.push(name);
+        }
+    }
+    v
+}
+
+fn check(bin: &str, page: &str) {
+    let help = Command::new(bin).arg("--help").output().unwrap();
+    assert!(help.status.success());
+    let help = String::from_utf8(help.stdout).unwrap();
+    let path = format!("{}/man/{page}", env!("CARGO_MANIFEST_DIR"));
+    let man = std::fs::read_to_string(&path).unwrap();
+    let in_help = long_options(&help);
+    assert!(in_help.len() >= 5, "{in_help:?}");
+    for opt in &in_help {
+        assert!(
+            man.contains(&format!("Fl -{opt}")),
+            "{page} does not document --{opt}"
+        );
+    }
+    for opt in page_options(&man) {
+        assert!(
+            in_help.contains(&opt),
+            "{page} documents --{opt}, which --help does not list"
+        );
+    }
+    let lint = Command::new("mandoc")
+        .args(["-T", "lint", "-W", "warning"])
+        .arg(&path)
+        .output()
+        .expect("mandoc is installed (scripts/deps test)");
+    assert!(
+        lint.status.success() && lint.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+}
+
+#[test]
+fn inspect_page() {
+    check(env!("CARGO_BIN_EXE_pgpipe-inspect"), "pgpipe-inspect.1");
+}
+
+#[test]
+fn guard_page() {
+    check(env!("CARGO_BIN_EXE_pgpipe-guard"), "pgpipe-guard.1");
+}
