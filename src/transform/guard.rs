@@ -163,7 +163,11 @@ impl<W: Write> Guard<'_, W> {
     }
 
     fn segment(&mut self, seg: &Segment<'_>) -> Result<()> {
-        let _ = self.ending.observe(seg);
+        if let Some(m) = self.ending.observe(seg) {
+            // psql would refuse this \unrestrict: stop here, still restricted,
+            // with a statement that fails.
+            return self.fail(Error::integrity(format!("line {}: {}", m.line, m.message)));
+        }
         if self.opts.require_seal && seg.kind != Kind::Incomplete {
             self.seal.observe(seg);
         }
@@ -308,7 +312,13 @@ impl<W: Write> Guard<'_, W> {
             "DO $pgpipe_guard$ BEGIN RAISE EXCEPTION '%', '{}'; END $pgpipe_guard$;\n",
             message.replace('\'', "''")
         );
-        if self.last_byte != b'\n' && self.copy_table.is_none() {
+        if self.copy_table.is_none() {
+            if self.last_byte != b'\n' {
+                self.write(b"\n")?;
+            }
+            // psql drops the rest of a line after a NUL byte and joins the
+            // next line to it: a blank line first, so a damaged line before
+            // cannot swallow the failing statement (e.g. into a comment).
             self.write(b"\n")?;
         }
         self.write(&tail)?;
@@ -554,7 +564,7 @@ mod tests {
         assert!(
             err.unwrap()
                 .message
-                .contains("the final \\unrestrict K1 is missing")
+                .contains("input ends in the middle of a line")
         );
         let out = String::from_utf8(out).unwrap();
         assert!(
