@@ -36,6 +36,8 @@ pub struct Ending {
     open_restrict: Option<String>,
     restrict_keys: Vec<String>,
     bytes: u64,
+    /// The last segment ended with a newline (pg_dump's output always does).
+    ends_with_newline: bool,
 }
 
 /// A `\restrict`/`\unrestrict` pair that does not match: psql would stop there.
@@ -67,6 +69,9 @@ impl Ending {
     /// Look at the next segment.
     pub fn observe(&mut self, seg: &Segment<'_>) -> Option<RestrictMismatch> {
         self.bytes += seg.bytes.len() as u64;
+        if let Some(&last) = seg.bytes.last() {
+            self.ends_with_newline = last == b'\n';
+        }
         match seg.kind {
             Kind::Comment => {
                 match seg.bytes.trim_ascii_end() {
@@ -96,7 +101,8 @@ impl Ending {
                 }
                 None
             }
-            Kind::Meta => self.meta(seg.bytes, seg.line),
+            // A meta-command cut by the end of input is not run.
+            Kind::Meta if seg.bytes.ends_with(b"\n") => self.meta(seg.bytes, seg.line),
             _ => None,
         }
     }
@@ -153,6 +159,9 @@ impl Ending {
         if self.bytes == 0 {
             return Some("input is empty".into());
         }
+        if !self.ends_with_newline {
+            return Some("input ends in the middle of a line".into());
+        }
         if self.producer == Some(Producer::PgDumpall) && !self.cluster_footer_seen {
             return Some(
                 "the \"-- PostgreSQL database cluster dump complete\" footer is missing".into(),
@@ -204,6 +213,12 @@ mod tests {
                 .contains("footer is missing")
         );
         assert_eq!(reason(b""), Some("input is empty".into()));
+        // Cut just before the last newline: the last line may be cut too.
+        let cut = DUMP.trim_end().len();
+        assert_eq!(
+            reason(&DUMP.as_bytes()[..cut]),
+            Some("input ends in the middle of a line".into())
+        );
         let wrong = DUMP.replace("\\unrestrict K1", "\\unrestrict K2");
         assert!(
             reason(wrong.as_bytes())
