@@ -307,6 +307,24 @@ impl Output {
             });
         }
         let path = path.expect("checked by is_stdio");
+        // A device, pipe or socket (/dev/null, /dev/stderr, a FIFO) is written
+        // in place: renaming a file over it would replace it.
+        if let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+        {
+            if meta.is_dir() {
+                return Err(Error::usage(format!("{} is a directory", path.display())));
+            }
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+            return Ok(Output {
+                writer: io::BufWriter::with_capacity(BLOCK, Box::new(file)),
+                target: None,
+                is_terminal: false,
+            });
+        }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -531,6 +549,15 @@ mod tests {
         let back: Error = io_err.into();
         assert_eq!(back.kind, ErrorKind::Integrity);
         assert_eq!(back.to_string(), "line 7: cut");
+    }
+
+    #[test]
+    fn devices_are_written_in_place_not_replaced() {
+        let out = Output::create(Some(Path::new("/dev/null"))).unwrap();
+        out.commit().unwrap();
+        let meta = std::fs::metadata("/dev/null").unwrap();
+        assert!(!meta.is_file(), "/dev/null must still be a device");
+        assert!(Output::create(Some(Path::new("/tmp"))).is_err());
     }
 
     #[test]
