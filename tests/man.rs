@@ -1,4 +1,4 @@
-//! The man pages of the SQL stream tools stay in step with `--help`: every
+//! Every man page stays in step with `--help`: every
 //! long option the binary accepts is documented, every option the page
 //! documents exists, and every page is lint-clean.
 
@@ -77,4 +77,14 @@ fn inspect_page() {
 #[test]
 fn guard_page() {
     check(env!("CARGO_BIN_EXE_pgpipe-guard"), "pgpipe-guard.1");
+}
+
+#[test]
+fn roles_page() {
+    check(env!("CARGO_BIN_EXE_pgpipe-roles"), "pgpipe-roles.1");
+}
+
+#[test]
+fn sql_page() {
+    check(env!("CARGO_BIN_EXE_pgpipe-sql"), "pgpipe-sql.1");
 }
