@@ -33,11 +33,12 @@ uninstall:
 	for m in $(MAN7); do rm -f $(DESTDIR)$(MANDIR)/man7/$$(basename $$m); done
 
 # Every test: format, lints, unit, property and integration tests against real
-# PostgreSQL 15 and 18 servers that the tests start themselves.
+# PostgreSQL 15 and 18 servers that the tests start themselves. Everything
+# uses the release profile, so pg_query's C parser is compiled once.
 test: test-deps
 	$(CARGO) fmt --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
 	$(CARGO) build --release --locked
+	$(CARGO) clippy --release --locked --all-targets -- -D warnings
 	$(CARGO) test --locked --release -- --test-threads=2
 
 bench: all
