@@ -452,7 +452,7 @@ pub fn rewrite<R: Read>(
     Ok(report)
 }
 
-fn incomplete<R: Read>(reader: &Reader<R>, line: u64) -> Error {
+pub(crate) fn incomplete<R: Read>(reader: &Reader<R>, line: u64) -> Error {
     let what = match reader.cut() {
         Some(crate::dump::Cut::Statement { inside, .. }) => {
             format!("the input ends inside a statement ({inside})")
