@@ -442,6 +442,15 @@ const SELECTION_CASES: &[Case] = &[
         ]),
         other_warnings: &["public.room_event_counts"],
     },
+    // A serial and an identity column: their sequences and setval go.
+    Case {
+        args: &["-T", "access_tokens", "-T", "public.device_lists_stream"],
+        keep: |r| !matches!(r, "public.access_tokens" | "public.device_lists_stream"),
+        no_rows: |_| false,
+        sequences_reset: false,
+        fk_warnings: Some(&[]),
+        other_warnings: &[],
+    },
     Case {
         args: &["-n", "media"],
         keep: |r| r == "public" || in_media(r),
@@ -1228,8 +1237,8 @@ fn target_version_15(source_version: Version, dump: &[u8], what: &str) {
     assert!(stderr.contains("transaction_timeout"), "{what}: {stderr}");
     server.drop_db(&db);
 
+    // (Not assert_kept_lines: a statement may be rewritten for 15.)
     let (out, stderr) = filter_ok(&["--target-version", "15", "--report"], dump);
-    assert_kept_lines(dump, &out, what);
     assert!(
         stderr.contains("transaction_timeout"),
         "{what}: the report does not count SET transaction_timeout:\n{stderr}"
