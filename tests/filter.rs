@@ -147,6 +147,24 @@ fn failing_statement(script: &[u8], stderr: &str) -> String {
     out
 }
 
+/// Drop a database a dump was restored into. The fixture's subscription
+/// (created without a slot) keeps DROP DATABASE away: drop it first.
+fn drop_restored(server: &Server, db: &str) {
+    server.psql(
+        db,
+        "DO $$DECLARE s text; BEGIN
+           FOR s IN SELECT quote_ident(subname) FROM pg_subscription
+                    WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+           LOOP
+             EXECUTE 'ALTER SUBSCRIPTION ' || s || ' DISABLE';
+             EXECUTE 'ALTER SUBSCRIPTION ' || s || ' SET (slot_name = NONE)';
+             EXECUTE 'DROP SUBSCRIPTION ' || s;
+           END LOOP;
+         END$$;",
+    );
+    server.drop_db(db);
+}
+
 /// Replay an unfiltered `pg_dumpall --globals-only` into a fresh cluster:
 /// the only error allowed is the bootstrap superuser's CREATE ROLE.
 fn replay_globals(server: &Server, globals: &[u8]) {
@@ -769,10 +787,65 @@ fn fixture_exclude_table(v: Version) {
                     "{what}: no warning naming {w}:\n{stderr}"
                 );
             }
-            fx.server.drop_db(&db);
+            drop_restored(&fx.server, &db);
         });
     }
+    for case in QUOTED_CASES {
+        failures.run(|| fixture_case(v, &source, case));
+    }
     failures.check();
+}
+
+/// Patterns with double quotes (exact case, a space) on the fixture.
+const QUOTED_CASES: &[Case] = &[
+    Case {
+        args: &["-T", "\"Weird Schema\".\"My Table\""],
+        keep: |r| r != "\"Weird Schema\".\"My Table\"",
+        no_rows: |_| false,
+        sequences_reset: false,
+        fk_warnings: Some(&[]),
+        other_warnings: &[],
+    },
+    Case {
+        args: &["-n", "\"Weird Schema\""],
+        keep: |r| r == "public" || r == "Weird Schema" || r.starts_with("\"Weird Schema\"."),
+        no_rows: |_| false,
+        sequences_reset: false,
+        fk_warnings: Some(&[]),
+        other_warnings: &[],
+    },
+    Case {
+        args: &["--exclude-table-data", "\"Weird Schema\".*"],
+        keep: |_| true,
+        no_rows: |t| t.starts_with("\"Weird Schema\"."),
+        sequences_reset: false,
+        fk_warnings: Some(&[]),
+        other_warnings: &[],
+    },
+];
+
+/// The fixture's plain dump filtered by `case`, restored into a fresh
+/// database of the fixture cluster, compared with what `case` expects.
+fn fixture_case(v: Version, source: &Snapshot, case: &Case) {
+    let fx = fixture(v);
+    let dump = fx.dump("plain");
+    let what = format!(
+        "fixture plain dump | pgpipe-filter {:?} on {v:?}",
+        case.args
+    );
+    let (out, stderr) = filter_ok(case.args, dump);
+    assert_kept_lines(dump, &out, &what);
+    assert!(
+        !stderr.contains("matches nothing") && !stderr.contains("matched nothing"),
+        "{what}: {stderr}"
+    );
+    let db = fx.server.create_db("filter_fxq");
+    restore(&fx.server, &db, &out, &what);
+    let got = snapshot(&fx.server, &db);
+    let want = expected(source, case);
+    assert_facts_eq(&got.facts, &want.facts, &what);
+    assert_data_eq(&got.data, &want.data, &what);
+    drop_restored(&fx.server, &db);
 }
 
 #[test]
@@ -1167,8 +1240,8 @@ fn clean_twice(server: &Server, dump: &[u8], what: &str) {
         want_data.sort();
         assert_data_eq(&data, &want_data, &what);
     }
-    server.drop_db(&db);
-    server.drop_db(&reference);
+    drop_restored(server, &db);
+    drop_restored(server, &reference);
 }
 
 fn clean(v: Version) {
@@ -1235,7 +1308,7 @@ fn target_version_15(source_version: Version, dump: &[u8], what: &str) {
     );
     assert_ne!(code, 0, "{what} restores into 15 as it is");
     assert!(stderr.contains("transaction_timeout"), "{what}: {stderr}");
-    server.drop_db(&db);
+    drop_restored(server, &db);
 
     // (Not assert_kept_lines: a statement may be rewritten for 15.)
     let (out, stderr) = filter_ok(&["--target-version", "15", "--report"], dump);
@@ -1256,7 +1329,7 @@ fn target_version_15(source_version: Version, dump: &[u8], what: &str) {
     let tables = relations_of(&source.facts, 'r');
     assert_eq!(relations_of(&got.facts, 'r'), tables, "{what}");
     assert_data_eq(&got.data, &source.data, what);
-    server.drop_db(&db);
+    drop_restored(server, &db);
 }
 
 #[test]
