@@ -498,7 +498,6 @@ impl Filter<'_, '_> {
         if keep {
             self.emit_kept(&h.bytes)?;
         } else {
-            self.excluded.insert(h.seq.clone());
             self.report.statements_removed += h.statements;
             for _ in 0..h.statements {
                 self.report
@@ -848,9 +847,13 @@ impl Filter<'_, '_> {
         // Sequence hold: statements about the held sequence join it.
         if let Some(h) = &self.seq_hold {
             let about = match &class {
-                Class::Analysed(a) => a.object.as_ref().and_then(|o| {
-                    (o.kind == ObjectKind::Sequence)
-                        .then(|| (rel(o.schema.as_deref(), &o.name), o.table.clone()))
+                // `ALTER TABLE seq OWNER TO` (pg_dump 15) names it as a table.
+                Class::Analysed(a) => a.object.as_ref().and_then(|o| match o.kind {
+                    ObjectKind::Sequence => {
+                        Some((rel(o.schema.as_deref(), &o.name), o.table.clone()))
+                    }
+                    ObjectKind::Table => Some((rel(o.schema.as_deref(), &o.name), None)),
+                    _ => None,
                 }),
                 _ => None,
             };
@@ -1094,7 +1097,7 @@ impl Filter<'_, '_> {
                     None => Fate::Keep,
                 });
             }
-            Class::Plain => return Ok(Fate::Keep),
+            Class::Plain => return Ok(self.target_edit(seg).unwrap_or(Fate::Keep)),
             Class::Analysed(_) => {}
         }
         let Class::Analysed(a) = class else {
@@ -1166,6 +1169,9 @@ impl Filter<'_, '_> {
             return Ok(Fate::Drop(why));
         }
 
+        if let Some(f) = self.target_edit(seg) {
+            return Ok(f);
+        }
         // Restore helpers that rewrite a kept statement.
         if o.roles_if_not_exists
             && a.action == Action::Create
@@ -1217,6 +1223,44 @@ impl Filter<'_, '_> {
             }
         }
         Ok(Fate::Keep)
+    }
+
+    /// `--target-version`: statements an older server rejects, removed or
+    /// with the clause it rejects cut out.
+    fn target_edit(&self, seg: &Segment<'_>) -> Option<Fate> {
+        let v = self.opts.target_version?;
+        let stmt = seg.bytes;
+        let words = first_words(stmt, 3);
+        let w = |i: usize, s: &str| {
+            words
+                .get(i)
+                .is_some_and(|x| x.eq_ignore_ascii_case(s.as_bytes()))
+        };
+        if w(0, "alter") && w(1, "subscription") && v < 16 && find_ci(stmt, b" owner to ").is_some()
+        {
+            return Some(Fate::Drop(format!(
+                "--target-version {v}: subscription owner (must be a superuser before 16)"
+            )));
+        }
+        if w(0, "create") && w(1, "subscription") {
+            let cut = subscription_options_after(stmt, seg.encoding, v);
+            if !cut.is_empty() {
+                return Some(Fate::Replace(
+                    splice_out(stmt, &cut),
+                    "--target-version: subscription options the target does not know",
+                ));
+            }
+            return None;
+        }
+        if (w(0, "grant") || w(0, "revoke")) && v < 17 {
+            return maintain_privilege(stmt).map(|r| match r {
+                None => Fate::Drop(format!(
+                    "--target-version {v}: MAINTAIN privilege (arrived in 17)"
+                )),
+                Some(b) => Fate::Replace(b, "--target-version: MAINTAIN privilege (arrived in 17)"),
+            });
+        }
+        None
     }
 
     /// SET and friends: kept, unless the target version rejects them.
@@ -1272,6 +1316,36 @@ impl Filter<'_, '_> {
                 rel(ts.as_deref(), tn),
             );
         }
+        if obj.kind == K::Table
+            && a.action == Action::Alter
+            && self.selecting()
+            && find_ci(stmt, b"identity").is_some()
+            && let Some(parsed) = parse(stmt, seg.encoding)
+            && let Some(N::AlterTableStmt(s)) = parsed
+                .protobuf
+                .stmts
+                .first()
+                .and_then(|s| s.stmt.as_ref())
+                .and_then(|n| n.node.as_ref())
+            && let Some(rv) = &s.relation
+        {
+            for c in &s.cmds {
+                if let Some(N::AlterTableCmd(cmd)) = &c.node
+                    && let Some(N::Constraint(con)) =
+                        cmd.def.as_deref().and_then(|d| d.node.as_ref())
+                    && con.contype == pb::ConstrType::ConstrIdentity as i32
+                    && let Some(seq) = identity_sequence(con)
+                {
+                    let t = rv_rel(rv);
+                    let seq = if seq.0.is_empty() {
+                        (t.0.clone(), seq.1)
+                    } else {
+                        seq
+                    };
+                    self.owned_seq.insert(seq, t);
+                }
+            }
+        }
         let fate = match obj.kind {
             K::Table | K::View | K::MatView | K::Sequence => {
                 let r = match (&obj.table, obj.kind) {
@@ -1312,8 +1386,15 @@ impl Filter<'_, '_> {
             | K::Operator
             | K::Collation
             | K::TextSearch
-            | K::Conversion
-            | K::Statistics => self.schema_object_fate(obj.schema.as_deref()),
+            | K::Conversion => self.schema_object_fate(obj.schema.as_deref()),
+            K::Statistics => {
+                let r = rel(obj.schema.as_deref(), &obj.name);
+                if self.excluded.contains(&r) {
+                    Some(format!("statistics object {} was removed", rel_text(&r)))
+                } else {
+                    self.schema_object_fate(obj.schema.as_deref())
+                }
+            }
             K::Extension
             | K::Language
             | K::Cast
@@ -1376,11 +1457,12 @@ impl Filter<'_, '_> {
                                 if let Some(why) = self.rel_fate(&pk) {
                                     let on = this.as_ref().map(rel_text).unwrap_or_default();
                                     self.report.warnings.push(format!(
-                                        "line {}: removed foreign key {} on {on}: it references excluded table {} ({why})",
+                                        "line {}: removed foreign key {} on {on}: it references excluded table {}",
                                         seg.line,
                                         con.conname,
                                         rel_text(&pk)
                                     ));
+                                    let _ = why;
                                     return Ok(Some("foreign key to a removed table".into()));
                                 }
                             }
@@ -1450,6 +1532,7 @@ impl Filter<'_, '_> {
                 if let Some(N::RangeVar(rv)) = s.relations.first().and_then(|n| n.node.as_ref())
                     && let Some(why) = self.rel_fate(&rv_rel(rv))
                 {
+                    self.excluded.insert(rel(obj.schema.as_deref(), &obj.name));
                     return Ok(Some(format!("statistics object: {why}")));
                 }
             }
@@ -1832,6 +1915,146 @@ fn identity_sequence(con: &pb::Constraint) -> Option<Rel> {
     None
 }
 
+/// Remove byte ranges from a statement.
+fn splice_out(stmt: &[u8], cuts: &[std::ops::Range<usize>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(stmt.len());
+    let mut at = 0;
+    for c in cuts {
+        out.extend_from_slice(&stmt[at..c.start]);
+        at = c.end;
+    }
+    out.extend_from_slice(&stmt[at..]);
+    out
+}
+
+/// The spans (with their separating comma) of `CREATE SUBSCRIPTION` options
+/// that a server of major version `v` does not accept.
+fn subscription_options_after(stmt: &[u8], enc: &str, v: u32) -> Vec<std::ops::Range<usize>> {
+    let Some(parsed) = parse(stmt, enc) else {
+        return Vec::new();
+    };
+    if !stmt.is_ascii() {
+        return Vec::new(); // offsets below are byte offsets of ASCII text
+    }
+    let Some(N::CreateSubscriptionStmt(s)) = parsed
+        .protobuf
+        .stmts
+        .first()
+        .and_then(|s| s.stmt.as_ref())
+        .and_then(|n| n.node.as_ref())
+    else {
+        return Vec::new();
+    };
+    let mut cuts = Vec::new();
+    for o in &s.options {
+        let Some(N::DefElem(d)) = &o.node else {
+            continue;
+        };
+        let since = match d.defname.as_str() {
+            "two_phase" | "disable_on_error" => 15,
+            "origin" | "password_required" | "run_as_owner" => 16,
+            "failover" => 17,
+            "streaming" => {
+                let val =
+                    String::from_utf8_lossy(option_text(stmt, d.location as usize)).to_lowercase();
+                if val.contains("parallel") {
+                    16
+                } else {
+                    continue;
+                }
+            }
+            _ => continue,
+        };
+        if v >= since || d.location < 0 {
+            continue;
+        }
+        let start = d.location as usize;
+        let end = start + option_text(stmt, start).len();
+        // Take the comma before it, or else the one after it.
+        let mut s0 = start;
+        while s0 > 0 && stmt[s0 - 1].is_ascii_whitespace() {
+            s0 -= 1;
+        }
+        if s0 > 0 && stmt[s0 - 1] == b',' {
+            cuts.push(s0 - 1..end);
+        } else {
+            let mut e = end;
+            while e < stmt.len() && stmt[e].is_ascii_whitespace() {
+                e += 1;
+            }
+            if stmt.get(e) == Some(&b',') {
+                e += 1;
+                while e < stmt.len() && stmt[e].is_ascii_whitespace() {
+                    e += 1;
+                }
+            }
+            cuts.push(start..e);
+        }
+    }
+    cuts.sort_by_key(|c| c.start);
+    cuts
+}
+
+/// One option's text from its first byte to the `,` or `)` that ends it.
+fn option_text(stmt: &[u8], start: usize) -> &[u8] {
+    let mut i = start;
+    let mut depth = 0i32;
+    while i < stmt.len() {
+        match stmt[i] {
+            b'\'' => {
+                i += 1;
+                while i < stmt.len() {
+                    if stmt[i] == b'\'' {
+                        if stmt.get(i + 1) == Some(&b'\'') {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'(' => depth += 1,
+            b')' if depth == 0 => break,
+            b')' => depth -= 1,
+            b',' if depth == 0 => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut e = i.min(stmt.len());
+    while e > start && stmt[e - 1].is_ascii_whitespace() {
+        e -= 1;
+    }
+    &stmt[start..e]
+}
+
+/// `GRANT|REVOKE ...MAINTAIN... ON`: `None` when it is the only privilege
+/// (drop the statement), the statement without it otherwise; no change
+/// (outer `None`) when it is not there.
+fn maintain_privilege(stmt: &[u8]) -> Option<Option<Vec<u8>>> {
+    let on = find_ci(stmt, b" on ")?;
+    let head = &stmt[..on];
+    let at = find_ci(head, b"maintain")?;
+    let end = at + 8;
+    let boundary = |b: Option<&u8>| b.is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'));
+    if !boundary(at.checked_sub(1).and_then(|i| head.get(i))) || !boundary(head.get(end)) {
+        return None;
+    }
+    let before = head[..at].trim_ascii_end();
+    let after = &head[end..];
+    if before.ends_with(b",") {
+        let s = before.len() - 1;
+        return Some(Some(splice_out(stmt, &[s..end])));
+    }
+    let trimmed = after.trim_ascii_start();
+    if trimmed.starts_with(b",") {
+        let e = end + (after.len() - trimmed.len()) + 1;
+        return Some(Some(splice_out(stmt, &[at..e])));
+    }
+    Some(None)
+}
+
 /// Which major version a header setting arrived in.
 fn setting_since(name: &str) -> Option<u32> {
     Some(match name {
@@ -1973,6 +2196,27 @@ fn drop_for(stmt: &[u8], enc: &str) -> std::result::Result<Option<String>, Strin
             {
                 let ty = OT::try_from(kind).map_err(|_| "unknown object type")?;
                 (ty, strings_list(&s.defnames))
+            } else if kind == OT::ObjectOperator as i32 {
+                let mut left = pb::Node { node: None };
+                let mut right = pb::Node { node: None };
+                for d in &s.definition {
+                    if let Some(N::DefElem(d)) = &d.node
+                        && let Some(N::TypeName(t)) = d.arg.as_deref().and_then(|a| a.node.as_ref())
+                    {
+                        let n = pb::Node {
+                            node: Some(N::TypeName(t.clone())),
+                        };
+                        match d.defname.as_str() {
+                            "leftarg" => left = n,
+                            "rightarg" => right = n,
+                            _ => {}
+                        }
+                    }
+                }
+                (
+                    OT::ObjectOperator,
+                    with_args(s.defnames.clone(), vec![left, right]),
+                )
             } else {
                 return Err("objects of this kind are not dropped by --clean".into());
             }
@@ -2049,8 +2293,18 @@ fn drop_for(stmt: &[u8], enc: &str) -> std::result::Result<Option<String>, Strin
             });
             return deparse(stmt).map(Some);
         }
-        N::CreateSubscriptionStmt(_) => {
-            return Err("subscriptions are not dropped (dropping one can drop its replication slot on the publisher)".into());
+        N::CreateSubscriptionStmt(s) => {
+            // Detached from its slot first, so that dropping it never
+            // touches the publisher.
+            let name = crate::sql::ident::quote_literal(&s.subname);
+            return Ok(Some(format!(
+                "DO $pgpipe$BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_subscription \
+                 WHERE subname = {name} AND subdbid = (SELECT oid FROM pg_catalog.pg_database \
+                 WHERE datname = pg_catalog.current_database())) THEN \
+                 EXECUTE pg_catalog.format('ALTER SUBSCRIPTION %I DISABLE', {name}); \
+                 EXECUTE pg_catalog.format('ALTER SUBSCRIPTION %I SET (slot_name = NONE)', {name}); \
+                 EXECUTE pg_catalog.format('DROP SUBSCRIPTION %I', {name}); END IF; END $pgpipe$;"
+            )));
         }
         _ => return Ok(None),
     };
@@ -2183,7 +2437,38 @@ mod tests {
             Some("DROP TYPE IF EXISTS public.mood CASCADE;".into())
         );
         assert_eq!(d("CREATE INDEX i ON public.t USING btree (a);"), None);
+        assert_eq!(
+            d("CREATE OPERATOR app.=== (FUNCTION = app.f, LEFTARG = integer, RIGHTARG = integer);"),
+            Some("DROP OPERATOR IF EXISTS app.===(int, int) CASCADE;".into())
+        );
         assert_eq!(d("CREATE SCHEMA app;"), None);
+    }
+
+    #[test]
+    fn target_version_edits() {
+        let s = b"CREATE SUBSCRIPTION sub1 CONNECTION 'x' PUBLICATION p WITH (connect = false, slot_name = NONE, streaming = parallel, run_as_owner = true);\n";
+        let cuts = subscription_options_after(s, "UTF8", 15);
+        assert_eq!(
+            String::from_utf8(splice_out(s, &cuts)).unwrap(),
+            "CREATE SUBSCRIPTION sub1 CONNECTION 'x' PUBLICATION p WITH (connect = false, slot_name = NONE);\n"
+        );
+        assert!(subscription_options_after(s, "UTF8", 16).is_empty());
+        assert_eq!(
+            maintain_privilege(b"GRANT SELECT,MAINTAIN,UPDATE ON TABLE app.t1 TO x;"),
+            Some(Some(b"GRANT SELECT,UPDATE ON TABLE app.t1 TO x;".to_vec()))
+        );
+        assert_eq!(
+            maintain_privilege(b"GRANT MAINTAIN,UPDATE ON TABLE t TO x;"),
+            Some(Some(b"GRANT UPDATE ON TABLE t TO x;".to_vec()))
+        );
+        assert_eq!(
+            maintain_privilege(b"GRANT MAINTAIN ON TABLE t TO x;"),
+            Some(None)
+        );
+        assert_eq!(
+            maintain_privilege(b"GRANT SELECT ON TABLE maintain TO x;"),
+            None
+        );
     }
 
     #[test]
