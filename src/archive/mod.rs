@@ -16,6 +16,7 @@
 pub mod custom;
 pub mod data;
 pub mod directory;
+pub mod input;
 pub mod list;
 pub mod read;
 pub mod restore;

@@ -120,58 +120,61 @@ fn patterns(v: &[String], simple: bool) -> cli::Result<Vec<Pattern>> {
 fn main() {
     let args: Args = cli::parse_args();
     cli::run(PROG, || {
-        let opts = Options {
-            tables: patterns(&args.table, false)?,
-            exclude_tables: patterns(&args.exclude_table, false)?,
-            schemas: patterns(&args.schema, true)?,
-            exclude_schemas: patterns(&args.exclude_schema, true)?,
-            exclude_table_data: patterns(&args.exclude_table_data, false)?,
-            schema_only: args.schema_only,
-            data_only: args.data_only,
-            no_comments: args.no_comments,
-            no_extension_comments: args.no_extension_comments,
-            no_extensions: args.no_extensions,
-            no_publications: args.no_publications,
-            no_subscriptions: args.no_subscriptions,
-            no_security_labels: args.no_security_labels,
-            no_tablespaces: args.no_tablespaces,
-            databases: args.database.clone(),
-            exclude_databases: patterns(&args.exclude_database, true)?,
-            globals_only: args.globals_only,
-            no_globals: args.no_globals,
-            roles_if_not_exists: args.roles_if_not_exists,
-            skip_roles: args.skip_role.clone(),
-            drop_grantor_if_missing: args.drop_grantor_if_missing,
-            clean: args.clean,
-            target_version: args.target_version,
-            strip_restrict: args.strip_restrict,
-            strict: args.strict,
-            max_statement: args.max_statement,
-        };
-        opts.check()?;
-        let input = cli::open_input(args.io.input.as_deref())?;
-        let progress = Progress::new(args.io.progress.enabled(), input.len);
-        let reader = progress.reader(input);
-        let mut out = Output::create(args.io.output.as_deref())?;
-        let result = filter::filter(reader, &mut out, &opts, &progress);
-        progress.finish();
-        let report = result?;
-        for w in &report.warnings {
-            cli::warn(PROG, w);
-        }
-        out.commit()?;
-        if args.report {
-            std::io::stderr()
-                .write_all(report.render_text().as_bytes())
-                .map_err(|e| Error::io("write error", e))?;
-        }
-        if let Some(path) = &args.report_json {
-            let mut rep = Output::create(Some(path))?;
-            let text = serde_json::to_string_pretty(&report).expect("a report serializes") + "\n";
-            rep.write_all(text.as_bytes())
-                .map_err(|e| Error::io("write error", e))?;
-            rep.commit()?;
-        }
-        Ok(())
+        pgpipe::archive::input::prefer_archive_error((|| {
+            let opts = Options {
+                tables: patterns(&args.table, false)?,
+                exclude_tables: patterns(&args.exclude_table, false)?,
+                schemas: patterns(&args.schema, true)?,
+                exclude_schemas: patterns(&args.exclude_schema, true)?,
+                exclude_table_data: patterns(&args.exclude_table_data, false)?,
+                schema_only: args.schema_only,
+                data_only: args.data_only,
+                no_comments: args.no_comments,
+                no_extension_comments: args.no_extension_comments,
+                no_extensions: args.no_extensions,
+                no_publications: args.no_publications,
+                no_subscriptions: args.no_subscriptions,
+                no_security_labels: args.no_security_labels,
+                no_tablespaces: args.no_tablespaces,
+                databases: args.database.clone(),
+                exclude_databases: patterns(&args.exclude_database, true)?,
+                globals_only: args.globals_only,
+                no_globals: args.no_globals,
+                roles_if_not_exists: args.roles_if_not_exists,
+                skip_roles: args.skip_role.clone(),
+                drop_grantor_if_missing: args.drop_grantor_if_missing,
+                clean: args.clean,
+                target_version: args.target_version,
+                strip_restrict: args.strip_restrict,
+                strict: args.strict,
+                max_statement: args.max_statement,
+            };
+            opts.check()?;
+            let input = pgpipe::archive::input::open_sql_input(args.io.input.as_deref())?;
+            let progress = Progress::new(args.io.progress.enabled(), input.len);
+            let reader = progress.reader(input);
+            let mut out = Output::create(args.io.output.as_deref())?;
+            let result = filter::filter(reader, &mut out, &opts, &progress);
+            progress.finish();
+            let report = result?;
+            for w in &report.warnings {
+                cli::warn(PROG, w);
+            }
+            out.commit()?;
+            if args.report {
+                std::io::stderr()
+                    .write_all(report.render_text().as_bytes())
+                    .map_err(|e| Error::io("write error", e))?;
+            }
+            if let Some(path) = &args.report_json {
+                let mut rep = Output::create(Some(path))?;
+                let text =
+                    serde_json::to_string_pretty(&report).expect("a report serializes") + "\n";
+                rep.write_all(text.as_bytes())
+                    .map_err(|e| Error::io("write error", e))?;
+                rep.commit()?;
+            }
+            Ok(())
+        })())
     })
 }

@@ -34,30 +34,32 @@ struct Args {
 fn main() {
     let args: Args = cli::parse_args();
     cli::run("pgpipe-guard", || {
-        let input = cli::open_input(args.io.input.as_deref())?;
-        let progress = Progress::new(args.io.progress.enabled(), input.len);
-        let mut out = Output::create(args.io.output.as_deref())?;
-        let opts = Options {
-            mode: if args.per_database {
-                Mode::PerDatabase
-            } else if args.no_transaction {
-                Mode::NoTransaction
-            } else {
-                Mode::Single
-            },
-            require_seal: args.require_seal,
-            max_statement: args.max_statement,
-        };
-        let result = guard::guard(progress.reader(input), &mut out, &opts, &progress);
-        progress.finish();
-        match result {
-            Ok(()) => out.commit(),
-            // Dropping the output flushes standard output (whose last
-            // statement makes psql stop) and removes an uncommitted -o file.
-            Err(e) => {
-                let _ = out.flush();
-                Err(e)
+        pgpipe::archive::input::prefer_archive_error((|| {
+            let input = pgpipe::archive::input::open_sql_input(args.io.input.as_deref())?;
+            let progress = Progress::new(args.io.progress.enabled(), input.len);
+            let mut out = Output::create(args.io.output.as_deref())?;
+            let opts = Options {
+                mode: if args.per_database {
+                    Mode::PerDatabase
+                } else if args.no_transaction {
+                    Mode::NoTransaction
+                } else {
+                    Mode::Single
+                },
+                require_seal: args.require_seal,
+                max_statement: args.max_statement,
+            };
+            let result = guard::guard(progress.reader(input), &mut out, &opts, &progress);
+            progress.finish();
+            match result {
+                Ok(()) => out.commit(),
+                // Dropping the output flushes standard output (whose last
+                // statement makes psql stop) and removes an uncommitted -o file.
+                Err(e) => {
+                    let _ = out.flush();
+                    Err(e)
+                }
             }
-        }
+        })())
     })
 }

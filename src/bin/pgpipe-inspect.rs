@@ -35,54 +35,60 @@ struct Args {
 fn main() {
     let args: Args = cli::parse_args();
     cli::run("pgpipe-inspect", || {
-        let input = cli::open_input(args.io.input.as_deref())?;
-        let name = input.name.clone();
-        let progress = Progress::new(args.io.progress.enabled(), input.len);
-        let reader = progress.reader(input);
-        let (report, out) = if args.passthrough {
-            let mut out = Output::create(args.io.output.as_deref())?;
-            let report =
-                pgpipe::inspect::inspect(reader, Some(&mut out), &progress, args.max_statement)?;
-            (report, Some(out))
-        } else {
-            let report = pgpipe::inspect::inspect(reader, None, &progress, args.max_statement)?;
-            (report, None)
-        };
-        let text = if args.json {
-            serde_json::to_string_pretty(&report).expect("a report serializes") + "\n"
-        } else {
-            report.render_text(&name)
-        };
-        match (out, &args.report) {
-            (Some(out), Some(path)) => {
-                out.commit()?;
-                let mut rep = Output::create(Some(path))?;
-                rep.write_all(text.as_bytes())
-                    .map_err(|e| Error::io("write error", e))?;
-                rep.commit()?;
+        pgpipe::archive::input::prefer_archive_error((|| {
+            let input = pgpipe::archive::input::open_sql_input(args.io.input.as_deref())?;
+            let name = input.name.clone();
+            let progress = Progress::new(args.io.progress.enabled(), input.len);
+            let reader = progress.reader(input);
+            let (report, out) = if args.passthrough {
+                let mut out = Output::create(args.io.output.as_deref())?;
+                let report = pgpipe::inspect::inspect(
+                    reader,
+                    Some(&mut out),
+                    &progress,
+                    args.max_statement,
+                )?;
+                (report, Some(out))
+            } else {
+                let report = pgpipe::inspect::inspect(reader, None, &progress, args.max_statement)?;
+                (report, None)
+            };
+            let text = if args.json {
+                serde_json::to_string_pretty(&report).expect("a report serializes") + "\n"
+            } else {
+                report.render_text(&name)
+            };
+            match (out, &args.report) {
+                (Some(out), Some(path)) => {
+                    out.commit()?;
+                    let mut rep = Output::create(Some(path))?;
+                    rep.write_all(text.as_bytes())
+                        .map_err(|e| Error::io("write error", e))?;
+                    rep.commit()?;
+                }
+                (Some(out), None) => {
+                    out.commit()?;
+                    std::io::stderr()
+                        .write_all(text.as_bytes())
+                        .map_err(|e| Error::io("write error", e))?;
+                }
+                (None, _) => {
+                    let mut rep = Output::create(args.io.output.as_deref())?;
+                    rep.write_all(text.as_bytes())
+                        .map_err(|e| Error::io("write error", e))?;
+                    rep.commit()?;
+                }
             }
-            (Some(out), None) => {
-                out.commit()?;
-                std::io::stderr()
-                    .write_all(text.as_bytes())
-                    .map_err(|e| Error::io("write error", e))?;
+            if args.require_complete && !report.complete {
+                return Err(Error::integrity(format!(
+                    "the dump is incomplete: {}",
+                    report
+                        .incomplete_reason
+                        .as_deref()
+                        .unwrap_or("unknown reason")
+                )));
             }
-            (None, _) => {
-                let mut rep = Output::create(args.io.output.as_deref())?;
-                rep.write_all(text.as_bytes())
-                    .map_err(|e| Error::io("write error", e))?;
-                rep.commit()?;
-            }
-        }
-        if args.require_complete && !report.complete {
-            return Err(Error::integrity(format!(
-                "the dump is incomplete: {}",
-                report
-                    .incomplete_reason
-                    .as_deref()
-                    .unwrap_or("unknown reason")
-            )));
-        }
-        Ok(())
+            Ok(())
+        })())
     })
 }

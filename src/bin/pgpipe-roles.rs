@@ -61,71 +61,74 @@ const PROG: &str = "pgpipe-roles";
 fn main() {
     let args: Args = cli::parse_args();
     cli::run(PROG, || {
-        let mut map = Vec::new();
-        for m in &args.map {
-            map.push(roles::parse_mapping(m)?);
-        }
-        for f in &args.map_file {
-            let text = std::fs::read(f)
-                .map_err(|e| Error::io(format!("cannot read {}", f.display()), e))?;
-            map.extend(roles::parse_map_file(&text, &f.display().to_string())?);
-        }
-        let opts = Options {
-            map,
-            drop: args.drop.clone(),
-            force_drop: args.force_drop,
-            owner: args.owner.clone(),
-            no_owner: args.no_owner,
-            no_acl: args.no_acl,
-            only_roles: args.only_roles.clone(),
-            drop_passwords: args.drop_passwords,
-            record_edits: false,
-            max_statement: args.max_statement,
-        };
-        opts.check()?;
-        let input = cli::open_input(args.io.input.as_deref())?;
-        let progress = Progress::new(args.io.progress.enabled(), input.len);
-        let reader = progress.reader(input);
-        let (report, out) = if args.dry_run {
-            (roles::rewrite(reader, None, &opts, &progress)?, None)
-        } else {
-            let mut out = Output::create(args.io.output.as_deref())?;
-            let report = roles::rewrite(reader, Some(&mut out), &opts, &progress)?;
-            (report, Some(out))
-        };
-        progress.finish();
-        for w in &report.warnings {
-            cli::warn(PROG, w);
-        }
-        if !report.foreign_roles.is_empty() {
-            let mut stderr = std::io::stderr().lock();
-            for (line, role) in &report.foreign_roles {
-                let _ = writeln!(
-                    stderr,
-                    "{PROG}: error: line {line}: role {role:?} is not in --only-roles"
-                );
+        pgpipe::archive::input::prefer_archive_error((|| {
+            let mut map = Vec::new();
+            for m in &args.map {
+                map.push(roles::parse_mapping(m)?);
             }
-            return Err(Error::runtime(format!(
-                "{} reference(s) to roles not in --only-roles; the output was not committed",
-                report.foreign_roles.len()
-            ))
-            .with_hint("map or drop those roles (--map OLD=NEW, --drop ROLE)"));
-        }
-        if let Some(out) = out {
-            out.commit()?;
-        }
-        if args.report || args.dry_run {
-            std::io::stderr()
-                .write_all(report.render_text().as_bytes())
-                .map_err(|e| Error::io("write error", e))?;
-        }
-        if let Some(path) = &args.report_json {
-            let mut rep = Output::create(Some(path))?;
-            let text = serde_json::to_string_pretty(&report).expect("a report serializes") + "\n";
-            rep.write_all(text.as_bytes())
-                .map_err(|e| Error::io("write error", e))?;
-            rep.commit()?;
-        }
-        Ok(())
+            for f in &args.map_file {
+                let text = std::fs::read(f)
+                    .map_err(|e| Error::io(format!("cannot read {}", f.display()), e))?;
+                map.extend(roles::parse_map_file(&text, &f.display().to_string())?);
+            }
+            let opts = Options {
+                map,
+                drop: args.drop.clone(),
+                force_drop: args.force_drop,
+                owner: args.owner.clone(),
+                no_owner: args.no_owner,
+                no_acl: args.no_acl,
+                only_roles: args.only_roles.clone(),
+                drop_passwords: args.drop_passwords,
+                record_edits: false,
+                max_statement: args.max_statement,
+            };
+            opts.check()?;
+            let input = pgpipe::archive::input::open_sql_input(args.io.input.as_deref())?;
+            let progress = Progress::new(args.io.progress.enabled(), input.len);
+            let reader = progress.reader(input);
+            let (report, out) = if args.dry_run {
+                (roles::rewrite(reader, None, &opts, &progress)?, None)
+            } else {
+                let mut out = Output::create(args.io.output.as_deref())?;
+                let report = roles::rewrite(reader, Some(&mut out), &opts, &progress)?;
+                (report, Some(out))
+            };
+            progress.finish();
+            for w in &report.warnings {
+                cli::warn(PROG, w);
+            }
+            if !report.foreign_roles.is_empty() {
+                let mut stderr = std::io::stderr().lock();
+                for (line, role) in &report.foreign_roles {
+                    let _ = writeln!(
+                        stderr,
+                        "{PROG}: error: line {line}: role {role:?} is not in --only-roles"
+                    );
+                }
+                return Err(Error::runtime(format!(
+                    "{} reference(s) to roles not in --only-roles; the output was not committed",
+                    report.foreign_roles.len()
+                ))
+                .with_hint("map or drop those roles (--map OLD=NEW, --drop ROLE)"));
+            }
+            if let Some(out) = out {
+                out.commit()?;
+            }
+            if args.report || args.dry_run {
+                std::io::stderr()
+                    .write_all(report.render_text().as_bytes())
+                    .map_err(|e| Error::io("write error", e))?;
+            }
+            if let Some(path) = &args.report_json {
+                let mut rep = Output::create(Some(path))?;
+                let text =
+                    serde_json::to_string_pretty(&report).expect("a report serializes") + "\n";
+                rep.write_all(text.as_bytes())
+                    .map_err(|e| Error::io("write error", e))?;
+                rep.commit()?;
+            }
+            Ok(())
+        })())
     })
 }

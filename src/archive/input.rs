@@ -1,0 +1,154 @@
+//! Archives everywhere: the SQL tools take a pg_dump archive where they take
+//! a plain dump.
+//!
+//! [`open_sql_input`] opens the tools' `FILE` argument. A directory is read
+//! as a directory-format archive; a file or standard input whose first bytes
+//! are the `PGDMP` magic is read as a custom-format archive; anything else is
+//! passed through as plain SQL (the bytes peeked at included). An archive is
+//! turned into the SQL `pgpipe-sql` prints for it by a thread writing into a
+//! pipe, so it streams in one pass with bounded memory like the plain input.
+//!
+//! When the conversion fails (a truncated or corrupt archive), the SQL stops
+//! where it failed, the read after it returns an error, and
+//! [`prefer_archive_error`] turns the tool's result into the archive's own
+//! error and exit status (3 for a truncated archive).
+
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+use crate::cli::{self, Error, Result};
+
+/// The conversion thread's error, once it has failed.
+static FAILED: Mutex<Option<Error>> = Mutex::new(None);
+
+/// What a SQL tool reads: plain SQL, or an archive converted on the fly.
+pub struct SqlInput {
+    inner: Box<dyn Read + Send>,
+    worker: Option<JoinHandle<Result<()>>>,
+    /// Size in bytes, when it is a plain regular file (for progress).
+    pub len: Option<u64>,
+    /// A name for messages.
+    pub name: String,
+    /// Whether the input is an archive.
+    pub archive: bool,
+}
+
+impl Read for SqlInput {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0
+            && !buf.is_empty()
+            && let Some(w) = self.worker.take()
+        {
+            let result = w
+                .join()
+                .unwrap_or_else(|_| Err(Error::runtime("the archive reader stopped unexpectedly")));
+            if let Err(e) = result {
+                let msg = e.to_string();
+                *FAILED.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                return Err(io::Error::other(msg));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Open `FILE` (or standard input for `None` and `-`) for a SQL tool.
+pub fn open_sql_input(path: Option<&Path>) -> Result<SqlInput> {
+    if let Some(p) = path
+        && !cli::is_stdio(Some(p))
+        && p.is_dir()
+    {
+        let dir = p.to_path_buf();
+        let name = p.display().to_string();
+        return Ok(convert(name, move || super::Source::Directory(dir)));
+    }
+    let mut input = cli::open_input(path)?;
+    let mut head = Vec::with_capacity(5);
+    while head.len() < 5 {
+        let mut b = [0u8; 5];
+        let want = 5 - head.len();
+        let n = match input.read(&mut b[..want]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(format!("cannot read {}", input.name), e)),
+        };
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&b[..n]);
+    }
+    let len = input.len;
+    let name = input.name.clone();
+    let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.clone()).chain(input));
+    if head == b"PGDMP" {
+        return Ok(convert(name, move || super::Source::Stream(chained)));
+    }
+    Ok(SqlInput {
+        inner: chained,
+        worker: None,
+        len,
+        name,
+        archive: false,
+    })
+}
+
+fn convert(
+    name: String,
+    source: impl FnOnce() -> super::Source<'static> + Send + 'static,
+) -> SqlInput {
+    let (reader, mut writer) = match io::pipe() {
+        Ok(p) => p,
+        Err(e) => {
+            return failed(name, Error::io("cannot create a pipe", e));
+        }
+    };
+    let worker = std::thread::spawn(move || {
+        let options = super::SqlOptions { restrict_key: None };
+        let r = super::to_sql(source(), &mut writer, &options);
+        match r {
+            // The reading side stopped early (its own error): not ours.
+            Err(e) if e.exit_code() == crate::cli::exit::BROKEN_PIPE => Ok(()),
+            other => other,
+        }
+    });
+    SqlInput {
+        inner: Box::new(reader),
+        worker: Some(worker),
+        len: None,
+        name,
+        archive: true,
+    }
+}
+
+fn failed(name: String, e: Error) -> SqlInput {
+    let msg = e.to_string();
+    *FAILED.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+    SqlInput {
+        inner: Box::new(ErrReader(msg)),
+        worker: None,
+        len: None,
+        name,
+        archive: true,
+    }
+}
+
+struct ErrReader(String);
+
+impl Read for ErrReader {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(io::Error::other(self.0.clone()))
+    }
+}
+
+/// A tool's result, with the archive conversion's error (and exit status)
+/// in place of whatever the tool made of the cut-short SQL.
+pub fn prefer_archive_error<T>(r: Result<T>) -> Result<T> {
+    let failed = FAILED.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match (r, failed) {
+        (_, Some(e)) => Err(e),
+        (r, None) => r,
+    }
+}
