@@ -2045,12 +2045,14 @@ fn maintain_privilege(stmt: &[u8]) -> Option<Option<Vec<u8>>> {
     let after = &head[end..];
     if before.ends_with(b",") {
         let s = before.len() - 1;
-        return Some(Some(splice_out(stmt, &[s..end])));
+        let cut = s..end;
+        return Some(Some(splice_out(stmt, std::slice::from_ref(&cut))));
     }
     let trimmed = after.trim_ascii_start();
     if trimmed.starts_with(b",") {
         let e = end + (after.len() - trimmed.len()) + 1;
-        return Some(Some(splice_out(stmt, &[at..e])));
+        let cut = at..e;
+        return Some(Some(splice_out(stmt, std::slice::from_ref(&cut))));
     }
     Some(None)
 }
