@@ -175,9 +175,30 @@ pub fn run(prog: &str, body: impl FnOnce() -> Result<()>) -> ! {
     std::process::exit(code)
 }
 
+/// The hidden first argument that prints a shell completion script.
+pub const COMPLETIONS_FLAG: &str = "--generate-completions";
+
 /// Parse arguments with clap; usage errors exit 2 with clap's message,
 /// `--help`/`--version` exit 0.
+///
+/// `PROG --generate-completions SHELL` (only as the first argument; SHELL is
+/// bash, zsh, fish, elvish or powershell) prints the completion script for
+/// the binary's arguments and exits 0. It is not listed in `--help`: it is
+/// for `make install` and packagers, and documented in pgpipe(7).
 pub fn parse_args<T: clap::Parser>() -> T {
+    let mut argv = std::env::args_os().skip(1);
+    if argv.next().is_some_and(|a| a == COMPLETIONS_FLAG) {
+        let rest: Vec<_> = argv.collect();
+        let code = match print_completions(T::command(), &rest, &mut io::stdout().lock()) {
+            Ok(()) => exit::OK,
+            Err(err) => {
+                let cmd = T::command();
+                print_error(cmd.get_name(), &err);
+                err.exit_code()
+            }
+        };
+        std::process::exit(code)
+    }
     match T::try_parse() {
         Ok(args) => args,
         Err(err) => {
@@ -190,6 +211,32 @@ pub fn parse_args<T: clap::Parser>() -> T {
             std::process::exit(code)
         }
     }
+}
+
+/// Write the completion script for `cmd` in the shell named by `args` (the
+/// words after [`COMPLETIONS_FLAG`]: exactly one shell name).
+pub fn print_completions(
+    mut cmd: clap::Command,
+    args: &[std::ffi::OsString],
+    out: &mut impl Write,
+) -> Result<()> {
+    use clap_complete::Shell;
+    let hint = format!("usage: {} {COMPLETIONS_FLAG} bash|zsh|fish", cmd.get_name());
+    let [shell] = args else {
+        return Err(
+            Error::usage(format!("{COMPLETIONS_FLAG} takes one shell name")).with_hint(hint),
+        );
+    };
+    let name = shell.to_string_lossy();
+    let shell = <Shell as clap::ValueEnum>::from_str(&name, true).map_err(|_| {
+        Error::usage(format!("{COMPLETIONS_FLAG}: unknown shell '{name}'")).with_hint(hint)
+    })?;
+    let bin = cmd.get_name().to_string();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, bin, &mut script);
+    out.write_all(&script)
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("cannot write the completion script", e))
 }
 
 /// Is this path argument "standard input/output"?
