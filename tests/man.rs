@@ -59,16 +59,53 @@ fn check(bin: &str, page: &str, both_ways: bool) {
             "{page} documents --{opt}, which --help does not list"
         );
     }
+    lint(&path);
+}
+
+/// `mandoc -T lint -W warning` finds nothing in the page at `path`.
+fn lint(path: &str) {
     let lint = Command::new("mandoc")
         .args(["-T", "lint", "-W", "warning"])
-        .arg(&path)
+        .arg(path)
         .output()
         .expect("mandoc is installed (scripts/deps test)");
     assert!(
-        lint.status.success() && lint.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&lint.stdout)
+        lint.status.success() && lint.stdout.is_empty() && lint.stderr.is_empty(),
+        "{path}: {}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
     );
+}
+
+/// The toolkit page is lint-clean, lists every binary in src/bin (under
+/// The tools and in SEE ALSO) and every exit code.
+#[test]
+fn toolkit_page() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let path = format!("{root}/man/pgpipe.7");
+    lint(&path);
+    let man = std::fs::read_to_string(&path).unwrap();
+    let mut tools: Vec<String> = std::fs::read_dir(format!("{root}/src/bin"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter_map(|f| f.strip_suffix(".rs").map(str::to_owned))
+        .filter(|f| f.starts_with("pgpipe-"))
+        .collect();
+    tools.sort();
+    assert!(tools.len() >= 7, "{tools:?}");
+    for tool in &tools {
+        assert!(
+            man.contains(&format!(".It Xr {tool} 1\n")),
+            "pgpipe.7 does not list {tool} under The tools"
+        );
+        assert!(
+            man.contains(&format!(".Xr {tool} 1 ,\n")),
+            "pgpipe.7 SEE ALSO lacks {tool}"
+        );
+    }
+    for code in ["0", "1", "2", "3", "141"] {
+        assert!(man.contains(&format!("\n.It {code}\n")), "exit code {code}");
+    }
 }
 
 #[test]
