@@ -133,6 +133,11 @@ fn sql_page() {
 }
 
 #[test]
+fn filter_page() {
+    check(env!("CARGO_BIN_EXE_pgpipe-filter"), "pgpipe-filter.1", true);
+}
+
+#[test]
 fn codec_pages() {
     check(env!("CARGO_BIN_EXE_pgpipe-zip"), "pgpipe-zip.1", false);
     check(env!("CARGO_BIN_EXE_pgpipe-age"), "pgpipe-age.1", false);
