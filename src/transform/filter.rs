@@ -1415,16 +1415,15 @@ impl Filter<'_, '_> {
         if !self.needs_objects {
             return Ok(None);
         }
-        let needs_tree = matches!(
-            obj.kind,
-            K::Table
-                | K::View
-                | K::MatView
-                | K::Constraint
-                | K::Statistics
-                | K::Publication
-                | K::Index
-        );
+        // Only statements that can point at another relation are parsed
+        // again (cheap byte checks first: most DDL is not).
+        let needs_tree = match obj.kind {
+            K::View | K::MatView | K::Statistics => a.action == Action::Create,
+            K::Constraint => find_ci(stmt, b"foreign key").is_some(),
+            K::Table | K::Index => find_ci(stmt, b"attach partition").is_some(),
+            K::Publication => find_ci(stmt, b"table").is_some(),
+            _ => false,
+        };
         if !needs_tree || !self.selecting() {
             return Ok(None);
         }
@@ -1645,8 +1644,21 @@ impl Filter<'_, '_> {
 // Small readers of statement text.
 
 fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
+    let (&first, rest) = needle.split_first()?;
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut from = 0;
+    while let Some(i) = memchr::memchr2(lo, up, &hay[from..]) {
+        let at = from + i;
+        let end = at + needle.len();
+        if end > hay.len() {
+            return None;
+        }
+        if hay[at + 1..end].eq_ignore_ascii_case(rest) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The contents of the string literal starting at `stmt[i]` (`'…'`, with
