@@ -1321,12 +1321,7 @@ impl Filter<'_, '_> {
             && self.selecting()
             && find_ci(stmt, b"identity").is_some()
             && let Some(parsed) = parse(stmt, seg.encoding)
-            && let Some(N::AlterTableStmt(s)) = parsed
-                .protobuf
-                .stmts
-                .first()
-                .and_then(|s| s.stmt.as_ref())
-                .and_then(|n| n.node.as_ref())
+            && let Some(N::AlterTableStmt(s)) = first_node(&parsed)
             && let Some(rv) = &s.relation
         {
             for c in &s.cmds {
@@ -1430,13 +1425,7 @@ impl Filter<'_, '_> {
         let Some(parsed) = parse(stmt, seg.encoding) else {
             return Ok(None);
         };
-        let Some(node) = parsed
-            .protobuf
-            .stmts
-            .first()
-            .and_then(|s| s.stmt.as_ref())
-            .and_then(|n| n.node.as_ref())
-        else {
+        let Some(node) = first_node(&parsed) else {
             return Ok(None);
         };
         match node {
@@ -1880,18 +1869,20 @@ fn create_database_name(stmt: &[u8], enc: &str) -> Option<String> {
         return None;
     }
     let parsed = parse(stmt, enc)?;
-    match parsed
-        .protobuf
-        .stmts
-        .first()?
-        .stmt
-        .as_ref()?
-        .node
-        .as_ref()?
-    {
+    match first_node(&parsed)? {
         N::CreatedbStmt(s) => Some(s.dbname.clone()),
         _ => None,
     }
+}
+
+/// The node of a parse's first (only) statement.
+fn first_node(parsed: &pg_query::ParseResult) -> Option<&N> {
+    parsed
+        .protobuf
+        .stmts
+        .first()
+        .and_then(|s| s.stmt.as_ref())
+        .and_then(|n| n.node.as_ref())
 }
 
 fn parse(stmt: &[u8], enc: &str) -> Option<pg_query::ParseResult> {
@@ -1948,13 +1939,7 @@ fn subscription_options_after(stmt: &[u8], enc: &str, v: u32) -> Vec<std::ops::R
     if !stmt.is_ascii() {
         return Vec::new(); // offsets below are byte offsets of ASCII text
     }
-    let Some(N::CreateSubscriptionStmt(s)) = parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|n| n.node.as_ref())
-    else {
+    let Some(N::CreateSubscriptionStmt(s)) = first_node(&parsed) else {
         return Vec::new();
     };
     let mut cuts = Vec::new();
@@ -2124,13 +2109,7 @@ fn schema_if_not_exists(stmt: &[u8]) -> Option<Vec<u8>> {
 fn drop_for(stmt: &[u8], enc: &str) -> std::result::Result<Option<String>, String> {
     let d = encoding::decode(stmt, enc).map_err(|e| e.message)?;
     let parsed = pg_query::parse(&d.text, 0).map_err(|e| e.to_string())?;
-    let Some(node) = parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|n| n.node.as_ref())
-    else {
+    let Some(node) = first_node(&parsed) else {
         return Ok(None);
     };
     use pb::ObjectType as OT;
