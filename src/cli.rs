@@ -250,6 +250,7 @@ pub fn is_stdio(path: Option<&Path>) -> bool {
 /// Open the input: a file, or standard input for `None` and `-`.
 pub fn open_input(path: Option<&Path>) -> Result<Input> {
     if is_stdio(path) {
+        grow_pipe(0);
         return Ok(Input {
             inner: Box::new(RawStdin),
             len: None,
@@ -287,6 +288,26 @@ pub struct Input {
 impl Read for Input {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf)
+    }
+}
+
+/// Size asked of the kernel for a pipe on standard input or output.
+const PIPE_SIZE: libc::c_int = 1 << 20;
+
+/// When `fd` is a pipe, ask for a 1 MiB pipe buffer instead of the default
+/// 64 KiB: the processes on either side then wake each other 16 times less
+/// often, which is most of what a pipeline of fast filters spends. Refusals
+/// (a smaller `/proc/sys/fs/pipe-max-size`, a per-user limit) change nothing.
+pub fn grow_pipe(fd: libc::c_int) {
+    // SAFETY: fstat and fcntl on a descriptor number only read or change kernel state.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstat(fd, &mut st) == 0
+            && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO
+            && libc::fcntl(fd, libc::F_GETPIPE_SZ) < PIPE_SIZE
+        {
+            libc::fcntl(fd, libc::F_SETPIPE_SZ, PIPE_SIZE);
+        }
     }
 }
 
@@ -347,6 +368,7 @@ impl Output {
     /// `None` or `-` is standard output.
     pub fn create(path: Option<&Path>) -> Result<Output> {
         if is_stdio(path) {
+            grow_pipe(1);
             return Ok(Output {
                 writer: io::BufWriter::with_capacity(BLOCK, Box::new(RawStdout)),
                 target: None,
@@ -577,6 +599,30 @@ impl<R: Read> Read for ProgressReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pipes_grow_and_files_are_left_alone() {
+        let mut fds = [0; 2];
+        // SAFETY: fds has room for the two descriptors pipe() writes.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let max: libc::c_int = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        grow_pipe(fds[0]);
+        // SAFETY: fds are the open pipe ends created above.
+        let size = unsafe { libc::fcntl(fds[1], libc::F_GETPIPE_SZ) };
+        assert_eq!(size, PIPE_SIZE.min(max));
+        // SAFETY: closing the descriptors this test opened.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+        // A regular file is not a pipe: nothing to do, and no error.
+        let file = File::open("/proc/self/status").unwrap();
+        grow_pipe(std::os::fd::AsRawFd::as_raw_fd(&file));
+    }
 
     #[test]
     fn io_errors_lose_os_error_noise() {

@@ -527,9 +527,9 @@ impl<R: Read> Reader<R> {
     }
 }
 
-/// Count newline bytes (vectorises well).
+/// Count newline bytes (memchr's vectorised counter: AVX2 where the CPU has it).
 pub fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 /// For `SET name = value;` / `SET name TO value;` (any case, any spacing),
