@@ -165,6 +165,7 @@ pub fn warn(prog: &str, message: impl fmt::Display) {
 /// Run a binary's body and exit with the right code. Binaries call this from
 /// `main` and nothing else.
 pub fn run(prog: &str, body: impl FnOnce() -> Result<()>) -> ! {
+    tune_allocator();
     let code = match body() {
         Ok(()) => exit::OK,
         Err(err) => {
@@ -173,6 +174,21 @@ pub fn run(prog: &str, body: impl FnOnce() -> Result<()>) -> ! {
         }
     };
     std::process::exit(code)
+}
+
+/// Keep every allocation below 32 MiB on glibc's heap instead of a fresh
+/// mapping. The stream stages allocate and free block-sized buffers (the age
+/// crate a new one per 64 KiB chunk); with glibc's default, moving threshold
+/// these came back as new pages again and again, and `pgpipe-age -r` spent
+/// 45% of its time copying into them (0.65 s instead of 1.15 s for the 256 MiB
+/// bench dump with the threshold fixed). Memory stays bounded: the buffers
+/// are bounded, and freed ones are reused.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+    }
 }
 
 /// The hidden first argument that prints a shell completion script.
