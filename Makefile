@@ -68,5 +68,10 @@ bench: all
 demo: all test-deps
 	scripts/demo
 
+# The fuzz targets in fuzz/ (cargo-fuzz, nightly toolchain). Run one with
+# `scripts/fuzz run TARGET SECONDS`.
+fuzz-build:
+	scripts/fuzz build
+
 clean:
 	$(CARGO) clean
