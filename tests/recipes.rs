@@ -92,8 +92,18 @@ fn release_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// PATH for a recipe: our binaries, then `client`'s PostgreSQL programs,
+/// then the system.
+fn search_path(client: Version) -> String {
+    format!(
+        "{}:{}:/usr/local/bin:/usr/bin:/bin",
+        release_dir().display(),
+        client.bin_dir().display()
+    )
+}
+
 /// Run a recipe file with bash in `dir`: libpq clients pointed at `server`,
-/// PATH = our binaries, then `client`'s PostgreSQL programs, then the system.
+/// PATH = [`search_path`]; `env` is applied last (it may replace PATH).
 fn run_recipe(
     name: &str,
     dir: &Path,
@@ -104,12 +114,7 @@ fn run_recipe(
     let mut cmd = Command::new("bash");
     cmd.arg(recipe_path(name)).current_dir(dir);
     server.with_env(&mut cmd);
-    let path = format!(
-        "{}:{}:/usr/local/bin:/usr/bin:/bin",
-        release_dir().display(),
-        client.bin_dir().display()
-    );
-    cmd.env("PATH", path);
+    cmd.env("PATH", search_path(client));
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -285,4 +290,377 @@ fn recipe_06_encrypted_backup() {
         assert!(text.contains("\n-- PostgreSQL database dump complete\n"));
         assert!(text.contains("COPY public.events "));
     }
+}
+
+/// demo/synapse.sql as a self-hosted server has it: database synapse owned
+/// by the role synapse (the opaque role renamed), no grants to rdsadmin.
+fn self_hosted(version: Version) -> Server {
+    let server = managed_host(version);
+    server.psql(
+        "postgres",
+        "ALTER DATABASE demo_src RENAME TO synapse; ALTER ROLE \"3f9a2c71\" RENAME TO synapse",
+    );
+    server.psql("synapse", "DROP OWNED BY rdsadmin; DROP ROLE rdsadmin");
+    server
+}
+
+/// `name type` of every column of schema public's tables, and the
+/// relations there.
+fn shape(server: &Server, db: &str) -> Vec<String> {
+    let mut v = server.lines(
+        db,
+        "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable \
+         || ' ' || coalesce(column_default, '') \
+         FROM information_schema.columns WHERE table_schema = 'public'",
+    );
+    v.extend(server.lines(
+        db,
+        "SELECT relkind::text || ' ' || relname FROM pg_class \
+         WHERE relnamespace = 'public'::regnamespace",
+    ));
+    v
+}
+
+/// Write an executable script `name` into `dir`.
+fn write_script(dir: &Path, name: &str, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// `export K='V'` lines for the libpq variables of `server`.
+fn exports(server: &Server) -> String {
+    server
+        .env()
+        .iter()
+        .map(|(k, v)| format!("export {k}='{}'\n", v.to_str().unwrap()))
+        .collect()
+}
+
+/// Recipe 2 on PostgreSQL 15 and 18: the appliance's installer schema (the
+/// same tables in an older shape, with stale rows) is replaced by the
+/// self-hosted database; the appliance's own table survives. `ssh` and
+/// `kubectl` are shims: ssh runs the remote command here with bash -c, and
+/// `kubectl exec -i appliance-0 --` runs its command in the pod's directory
+/// (which holds restore.key) with the appliance server's libpq variables.
+#[test]
+fn recipe_02_kubernetes_appliance() {
+    for version in Version::ALL {
+        let source = self_hosted(version);
+        let appliance = Server::start(version);
+        appliance.psql(
+            "postgres",
+            "CREATE ROLE synapse; CREATE DATABASE synapse OWNER synapse",
+        );
+        appliance.psql(
+            "synapse",
+            "SET ROLE synapse;
+             CREATE TABLE rooms (room_id text PRIMARY KEY, creator text);
+             CREATE TABLE events (stream_ordering serial PRIMARY KEY,
+                                  room_id text REFERENCES rooms, body text);
+             CREATE INDEX events_room ON events (room_id);
+             CREATE TABLE schema_version (version integer NOT NULL, upgraded boolean NOT NULL);
+             INSERT INTO rooms VALUES ('!stale:appliance', '@installer:appliance');
+             INSERT INTO events (room_id, body) VALUES ('!stale:appliance', 'installer row');
+             INSERT INTO schema_version VALUES (1, false);
+             CREATE TABLE appliance_settings (name text PRIMARY KEY, value text);
+             INSERT INTO appliance_settings VALUES ('installed', 'yes');",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (shims, pod) = (dir.path().join("shims"), dir.path().join("pod"));
+        std::fs::create_dir(&shims).unwrap();
+        std::fs::create_dir(&pod).unwrap();
+        write_script(
+            &shims,
+            "ssh",
+            "#!/bin/bash\n\
+             # ssh HOST COMMAND: run COMMAND here, as sshd would with the user's shell.\n\
+             [ \"$1\" = k8s.example.com ] || { echo \"ssh shim: host $1\" >&2; exit 255; }\n\
+             shift\n\
+             exec bash -c \"$*\"\n",
+        );
+        write_script(
+            &shims,
+            "kubectl",
+            &format!(
+                "#!/bin/bash\n\
+                 # kubectl exec -i appliance-0 -- COMMAND...: run COMMAND in the pod.\n\
+                 [ \"$1 $2 $3 $4\" = 'exec -i appliance-0 --' ] \
+                 || {{ echo \"kubectl shim: $*\" >&2; exit 1; }}\n\
+                 shift 4\n\
+                 cd '{}'\n\
+                 {}\
+                 exec \"$@\"\n",
+                pod.display(),
+                exports(&appliance)
+            ),
+        );
+        // The key pair: the identity in the pod, the recipient beside the recipe.
+        let keygen = run(
+            Command::new(release_dir().join("pgpipe-age"))
+                .args(["--keygen", "-o"])
+                .arg(pod.join("restore.key")),
+            None,
+        );
+        assert_eq!(exit_code(&keygen), 0, "{keygen:?}");
+        std::fs::write(dir.path().join("restore.pub"), &keygen.stdout).unwrap();
+
+        let path = format!("{}:{}", shims.display(), search_path(version));
+        run_recipe(
+            "02-kubernetes-appliance.sh",
+            dir.path(),
+            &source,
+            version,
+            &[("PATH", &path)],
+        );
+
+        let ours: Vec<String> = shape(&appliance, "synapse")
+            .into_iter()
+            .filter(|l| !l.contains("appliance_settings"))
+            .collect();
+        assert_eq!(ours, shape(&source, "synapse"), "PostgreSQL {version:?}");
+        assert_eq!(
+            owners(&appliance, "synapse")
+                .into_iter()
+                .filter(|o| !o.contains("appliance_settings"))
+                .collect::<Vec<_>>(),
+            owners(&source, "synapse")
+        );
+        assert_same_rows(&source, "synapse", &appliance, "synapse");
+        assert_eq!(
+            appliance.psql(
+                "synapse",
+                "SELECT name || '=' || value FROM appliance_settings"
+            ),
+            "installed=yes"
+        );
+    }
+}
+
+/// `name owner` of every database but the templates.
+fn databases(server: &Server) -> Vec<String> {
+    server.lines(
+        "postgres",
+        "SELECT datname || ' ' || pg_get_userbyid(datdba) FROM pg_database \
+         WHERE NOT datistemplate",
+    )
+}
+
+/// `name login superuser password-hash` of every role but the built-in ones.
+fn roles(server: &Server) -> Vec<String> {
+    server.lines(
+        "postgres",
+        "SELECT rolname || ' ' || rolcanlogin || ' ' || rolsuper || ' ' \
+         || coalesce(rolpassword, '-') FROM pg_authid WHERE rolname !~ '^pg_'",
+    )
+}
+
+/// Recipe 3: a PostgreSQL 15 cluster (demo/synapse.sql, and a second
+/// database owned by a login role with a password) upgraded into a new 18
+/// server where postgres and rdsadmin already exist, with pg_dumpall 18.
+#[test]
+fn recipe_03_major_upgrade() {
+    let old = managed_host(Version::V15);
+    old.psql(
+        "postgres",
+        "CREATE ROLE media LOGIN PASSWORD 'media secret'; CREATE DATABASE media OWNER media",
+    );
+    old.psql(
+        "media",
+        "SET ROLE media; CREATE TABLE uploads (id int PRIMARY KEY, name text);
+         INSERT INTO uploads SELECT g, 'file ' || g FROM generate_series(1, 100) g",
+    );
+    let new = Server::start(Version::V18);
+    new.psql("postgres", "CREATE ROLE rdsadmin NOLOGIN");
+    let dir = tempfile::tempdir().unwrap();
+    run_recipe(
+        "03-major-upgrade.sh",
+        dir.path(),
+        &new,
+        Version::V18,
+        &[("OLD", &old.conninfo("postgres"))],
+    );
+
+    assert_eq!(databases(&new), databases(&old));
+    assert_eq!(roles(&new), roles(&old));
+    assert_eq!(owners(&new, "demo_src"), owners(&old, "demo_src"));
+    // PostgreSQL 17 added the MAINTAIN privilege (m), which owners hold.
+    assert_eq!(
+        acl_text(&new, "demo_src").replace("=arwdDxtm/", "=arwdDxt/"),
+        acl_text(&old, "demo_src")
+    );
+    assert_same_rows(&old, "demo_src", &new, "demo_src");
+    let uploads = old.table_digest("media", "public.uploads");
+    assert!(uploads.starts_with("100 "), "{uploads}");
+    assert_eq!(new.table_digest("media", "public.uploads"), uploads);
+}
+
+/// Recipe 5 on PostgreSQL 15 and 18: out of a pg_dumpall file of a cluster
+/// with two databases, only synapse arrives on a server that has its roles;
+/// no role is created and the other database is not.
+#[test]
+fn recipe_05_extract_database() {
+    for version in Version::ALL {
+        let old = managed_host(version);
+        old.psql(
+            "postgres",
+            "ALTER DATABASE demo_src RENAME TO synapse; CREATE ROLE media; \
+             CREATE DATABASE media OWNER media",
+        );
+        old.psql(
+            "media",
+            "CREATE TABLE uploads (id int); INSERT INTO uploads VALUES (1)",
+        );
+        let new = Server::start(version);
+        new.psql("postgres", "CREATE ROLE \"3f9a2c71\"; CREATE ROLE rdsadmin");
+        let roles_before = roles(&new);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cluster.sql"), old.pg_dumpall(&[])).unwrap();
+        run_recipe("05-extract-database.sh", dir.path(), &new, version, &[]);
+
+        assert_eq!(
+            databases(&new),
+            ["postgres postgres", "synapse 3f9a2c71"],
+            "PostgreSQL {version:?}"
+        );
+        assert_eq!(roles(&new), roles_before);
+        assert_eq!(owners(&new, "synapse"), owners(&old, "synapse"));
+        assert_eq!(acl_text(&new, "synapse"), acl_text(&old, "synapse"));
+        assert_same_rows(&old, "synapse", &new, "synapse");
+    }
+}
+
+/// The literal block scalars (`KEY: |`) of `key` in a YAML text, in order:
+/// the lines indented deeper than the key, that indentation removed.
+fn yaml_blocks(yaml: &str, key: &str) -> Vec<String> {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let lines: Vec<&str> = yaml.lines().collect();
+    let mut blocks = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim() != format!("{key}: |") {
+            continue;
+        }
+        let body: Vec<&str> = lines[i + 1..]
+            .iter()
+            .take_while(|l| l.trim().is_empty() || indent(l) > indent(line))
+            .copied()
+            .collect();
+        let strip = body.first().map_or(0, |l| indent(l));
+        blocks.push(
+            body.iter()
+                .map(|l| format!("{}\n", l.get(strip..).unwrap_or("")))
+                .collect::<String>()
+                .trim_end()
+                .to_owned()
+                + "\n",
+        );
+    }
+    blocks
+}
+
+/// The items of the `that:` list of the playbook's assert task.
+fn yaml_that(yaml: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut inside = false;
+    for line in yaml.lines() {
+        if line.trim() == "that:" {
+            inside = true;
+        } else if inside {
+            match line.trim().strip_prefix("- ") {
+                Some(item) => items.push(item.to_owned()),
+                None => break,
+            }
+        }
+    }
+    items
+}
+
+/// The Ansible restore tasks, without Ansible: README.md shows
+/// doc/ansible/restore.yml verbatim; its two `shell` bodies run with bash in
+/// a directory holding synapse.sql.zst (as `chdir` would), against a real
+/// server, and the assert task's conditions are checked on the registered
+/// JSON by the same rules, written out here. A dump that references a role
+/// other than synapse fails the checks and the restore, and restores nothing.
+#[test]
+fn ansible_restore_tasks() {
+    let yaml = std::fs::read_to_string(format!("{ROOT}/doc/ansible/restore.yml")).unwrap();
+    let readme = std::fs::read_to_string(format!("{ROOT}/README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```yaml\n{yaml}```\n")),
+        "README.md does not contain doc/ansible/restore.yml verbatim"
+    );
+    let shells = yaml_blocks(&yaml, "ansible.builtin.shell");
+    assert_eq!(shells.len(), 2, "{shells:?}");
+    for body in &shells {
+        assert!(body.starts_with("set -o pipefail\n"), "{body}");
+    }
+    assert!(yaml.contains("executable: /bin/bash"));
+    // The assert task's conditions, as checked below; change both together.
+    assert_eq!(
+        yaml_that(&yaml),
+        [
+            "(dump.stdout | from_json).complete",
+            "(dump.stdout | from_json).roles_required | difference(['synapse']) | length == 0",
+            "(dump.stdout | from_json).tables | length > 0",
+        ]
+    );
+    let checks_pass = |json: &serde_json::Value| {
+        json["complete"] == serde_json::Value::Bool(true)
+            && json["roles_required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r == "synapse")
+            && !json["tables"].as_array().unwrap().is_empty()
+    };
+
+    let version = Version::V18;
+    let source = self_hosted(version);
+    let target = Server::start(version);
+    target.psql("postgres", "CREATE ROLE synapse");
+    let dir = tempfile::tempdir().unwrap();
+    let task = |body: &str| {
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c").arg(body).current_dir(dir.path());
+        target.with_env(&mut cmd);
+        cmd.env("PATH", search_path(version));
+        run(&mut cmd, None)
+    };
+    let write_dump = || {
+        let dump = source.pg_dump("synapse", &[]);
+        let zst = run(Command::new("zstd").arg("-q").arg("-c"), Some(&dump));
+        assert_eq!(exit_code(&zst), 0, "{zst:?}");
+        std::fs::write(dir.path().join("synapse.sql.zst"), &zst.stdout).unwrap();
+        target.psql(
+            "postgres",
+            "DROP DATABASE IF EXISTS synapse; CREATE DATABASE synapse OWNER synapse",
+        );
+    };
+
+    write_dump();
+    let inspect = task(&shells[0]);
+    assert_eq!(exit_code(&inspect), 0, "{inspect:?}");
+    let json: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert!(checks_pass(&json), "{json}");
+    let restore = task(&shells[1]);
+    assert_eq!(exit_code(&restore), 0, "{restore:?}");
+    assert_same_rows(&source, "synapse", &target, "synapse");
+
+    // A role the playbook does not expect: the checks fail, and so does the
+    // restore on its own, committing nothing.
+    source.psql(
+        "synapse",
+        "CREATE ROLE intruder; GRANT SELECT ON rooms TO intruder",
+    );
+    write_dump();
+    let inspect = task(&shells[0]);
+    assert_eq!(exit_code(&inspect), 0, "{inspect:?}");
+    let json: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert!(!checks_pass(&json), "{json}");
+    let restore = task(&shells[1]);
+    assert_ne!(exit_code(&restore), 0, "{restore:?}");
+    let stderr = String::from_utf8_lossy(&restore.stderr);
+    assert!(stderr.contains("intruder"), "{stderr}");
+    assert_eq!(owners(&target, "synapse"), Vec::<String>::new());
 }
