@@ -3,7 +3,7 @@
 //! line), must be exactly the ones listed in [`CASES`] (so a new or changed
 //! example fails until it is given its setup here), and each runs with
 //! `bash -c` under `set -eo pipefail` (one noted exception) against real
-//! PostgreSQL 18 servers, with the built binaries first in PATH; a non-zero
+//! PostgreSQL 15 and 18 servers, with the built binaries first in PATH; a non-zero
 //! exit, or a wrong result where a case checks one, fails the test.
 //!
 //! The world the examples assume, built by the test:
@@ -409,7 +409,14 @@ const ROLES: &str = "CREATE ROLE \"3f9a2c71\" NOLOGIN; CREATE ROLE rdsadmin NOLO
 
 #[test]
 fn every_example_runs() {
-    let version = Version::V18;
+    for version in Version::ALL {
+        run_examples(version);
+    }
+}
+
+/// Every case in order with servers A and B and the client programs of
+/// `version`.
+fn run_examples(version: Version) {
     let a = Server::start(version);
     let demo = std::fs::read_to_string(format!("{ROOT}/demo/synapse.sql")).unwrap();
     a.psql("postgres", &demo);
@@ -496,7 +503,7 @@ fn every_example_runs() {
                 b.psql("postgres", stmt);
             }
         }
-        let what = format!("example {n} of {}", c.page);
+        let what = format!("PostgreSQL {}: example {n} of {}", version.major(), c.page);
         bash(c.text, c.pipefail, &work, &env, &what);
         if let Some((db, query, expected)) = c.check {
             assert_eq!(b.psql(db, query), expected, "{what}:\n{}", c.text);
