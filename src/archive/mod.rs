@@ -21,6 +21,7 @@ pub mod list;
 pub mod read;
 pub mod restore;
 pub mod tar;
+pub mod write;
 
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

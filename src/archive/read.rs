@@ -117,7 +117,11 @@ pub struct TocEntry {
     pub tableam: Option<Vec<u8>>,
     pub relkind: i32,
     pub owner: Option<Vec<u8>>,
+    /// The `withOids` field as stored (`"false"` from modern pg_dump).
+    pub with_oids: Option<Vec<u8>>,
     pub deps: Vec<i32>,
+    /// The dependency ids as stored (decimal text), for writing back.
+    pub dep_strings: Vec<Vec<u8>>,
     /// Custom format: the data position.
     pub data_pos: Option<DataPos>,
     /// Directory and tar formats: the data file name.
@@ -180,6 +184,10 @@ impl<R: Read> Primitives<R> {
 
     pub fn into_inner(self) -> R {
         self.inner
+    }
+
+    pub fn inner_mut(&mut self) -> &mut R {
+        &mut self.inner
     }
 
     /// One raw read, counted in [`Primitives::pos`].
@@ -485,7 +493,7 @@ fn read_entry<R: Read>(
         te.relkind = p.int(what!("relkind"))? as i32;
     }
     te.owner = p.string(what!("owner"))?;
-    let _with_oids = p.string(what!("withOids"))?;
+    te.with_oids = p.string(what!("withOids"))?;
     loop {
         match p.string(what!("dependency list"))? {
             None => break,
@@ -495,6 +503,7 @@ fn read_entry<R: Read>(
                     .and_then(|s| s.trim().parse::<i32>().ok())
                     .unwrap_or(0);
                 te.deps.push(id);
+                te.dep_strings.push(d);
             }
         }
     }

@@ -1,4 +1,5 @@
-//! pgpipe-roles: map and drop roles and owners in a plain dump stream.
+//! pgpipe-roles: map and drop roles and owners in a plain dump stream or a
+//! custom-format archive.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -51,6 +52,9 @@ struct Args {
     /// Print the report and write no dump.
     #[arg(long)]
     dry_run: bool,
+    /// Read a custom-format archive (pg_dump -Fc) and write one: rewrite the owners and SQL of its TOC entries, copy the data blocks unchanged.
+    #[arg(long)]
+    keep_format: bool,
     /// Largest statement accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = pgpipe::dump::DEFAULT_STATEMENT_LIMIT)]
     max_statement: usize,
@@ -84,26 +88,36 @@ fn main() {
                 max_statement: args.max_statement,
             };
             opts.check()?;
-            let input = pgpipe::archive::input::open_sql_input(args.io.input.as_deref())?;
-            let progress = Progress::new(args.io.progress.enabled(), input.len);
-            let reader = progress.reader(input);
-            let (report, out) = if args.dry_run {
-                (roles::rewrite(reader, None, &opts, &progress)?, None)
+            let (report, out) = if args.keep_format {
+                keep_format(&args, &opts)?
             } else {
-                let mut out = Output::create(args.io.output.as_deref())?;
-                let report = roles::rewrite(reader, Some(&mut out), &opts, &progress)?;
-                (report, Some(out))
+                let input = pgpipe::archive::input::open_sql_input(args.io.input.as_deref())?;
+                let progress = Progress::new(args.io.progress.enabled(), input.len);
+                let reader = progress.reader(input);
+                let r = if args.dry_run {
+                    (roles::rewrite(reader, None, &opts, &progress)?, None)
+                } else {
+                    let mut out = Output::create(args.io.output.as_deref())?;
+                    let report = roles::rewrite(reader, Some(&mut out), &opts, &progress)?;
+                    (report, Some(out))
+                };
+                progress.finish();
+                r
             };
-            progress.finish();
             for w in &report.warnings {
                 cli::warn(PROG, w);
             }
             if !report.foreign_roles.is_empty() {
                 let mut stderr = std::io::stderr().lock();
+                let place = if args.keep_format {
+                    "TOC entry"
+                } else {
+                    "line"
+                };
                 for (line, role) in &report.foreign_roles {
                     let _ = writeln!(
                         stderr,
-                        "{PROG}: error: line {line}: role {role:?} is not in --only-roles"
+                        "{PROG}: error: {place} {line}: role {role:?} is not in --only-roles"
                     );
                 }
                 return Err(Error::runtime(format!(
@@ -131,4 +145,48 @@ fn main() {
             Ok(())
         })())
     })
+}
+
+/// `--keep-format`: custom-format archive in, custom-format archive out.
+fn keep_format(args: &Args, opts: &Options) -> cli::Result<(roles::Report, Option<Output>)> {
+    if args.drop_passwords {
+        return Err(Error::usage(
+            "--drop-passwords does not apply with --keep-format: pg_dump archives hold no CREATE ROLE",
+        ));
+    }
+    if let Some(p) = args.io.input.as_deref()
+        && !cli::is_stdio(Some(p))
+        && p.is_dir()
+    {
+        return Err(Error::usage(format!(
+            "--keep-format reads a custom-format archive (pg_dump -Fc); {} is a directory archive",
+            p.display()
+        ))
+        .with_hint(
+            "convert it with pg_restore -Fc -f FILE, or drop --keep-format to get plain SQL",
+        ));
+    }
+    let input = cli::open_input(args.io.input.as_deref())?;
+    let progress = Progress::new(args.io.progress.enabled(), input.len);
+    let reader = progress.reader(input);
+    let mut out = if args.dry_run {
+        None
+    } else {
+        let out = Output::create(args.io.output.as_deref())?;
+        if out.is_terminal() {
+            return Err(Error::usage(
+                "refusing to write a binary archive to a terminal; redirect it or use -o FILE",
+            ));
+        }
+        Some(out)
+    };
+    let mut rw = roles::EntryRewriter::new(opts)?;
+    let mut sink = std::io::sink();
+    let w: &mut dyn Write = match out.as_mut() {
+        Some(o) => o,
+        None => &mut sink,
+    };
+    pgpipe::archive::write::rewrite_custom(reader, w, &mut |_, te| rw.entry(te))?;
+    progress.finish();
+    Ok((rw.finish(), out))
 }

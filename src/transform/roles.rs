@@ -436,6 +436,185 @@ pub fn rewrite<R: Read>(
     if let Some(line) = cut_at {
         return Err(incomplete(&reader, line));
     }
+    Ok(finish_report(st))
+}
+
+/// Rewrites the TOC entries of a pg_dump archive one at a time with the
+/// rules [`rewrite`] applies to a plain dump: the SQL of each entry's
+/// definition and drop statement (ACL, DEFAULT ACL, POLICY, USER MAPPING,
+/// DATABASE PROPERTIES, and any other that names a role), its owner field
+/// (which pg_restore turns into `ALTER … OWNER TO`) and a user mapping's
+/// tag. A statement dropped leaves the entry in place with less SQL, so
+/// dependency ids stay whole; an entry left with no SQL restores nothing.
+///
+/// Report lines and `foreign_roles` carry the dump id of the entry in place
+/// of a line number.
+pub struct EntryRewriter<'o> {
+    st: State<'o>,
+    identity: bool,
+    limit: usize,
+    /// The session settings the archive's ENCODING and STDSTRINGS entries make,
+    /// read ahead of each entry's SQL so literals lex as pg_restore sends them.
+    session: Vec<u8>,
+}
+
+impl<'o> EntryRewriter<'o> {
+    pub fn new(opts: &'o Options) -> Result<EntryRewriter<'o>> {
+        opts.check()?;
+        Ok(EntryRewriter {
+            st: State {
+                plan: Plan::new(opts),
+                tally: Tally::default(),
+                report: Report::default(),
+                toc_owner: None,
+                toc_type: Vec::new(),
+                created: HashSet::new(),
+                md5_warned: HashSet::new(),
+            },
+            identity: opts.is_identity(),
+            limit: if opts.max_statement == 0 {
+                crate::dump::DEFAULT_STATEMENT_LIMIT
+            } else {
+                opts.max_statement
+            },
+            session: Vec::new(),
+        })
+    }
+
+    /// Rewrite one TOC entry in place.
+    pub fn entry(&mut self, te: &mut crate::archive::read::TocEntry) -> Result<()> {
+        let desc = te.desc().to_vec();
+        if matches!(&desc[..], b"ENCODING" | b"STDSTRINGS") {
+            if let Some(d) = &te.defn {
+                self.session.extend_from_slice(d);
+                if !d.ends_with(b"\n") {
+                    self.session.push(b'\n');
+                }
+            }
+            return Ok(());
+        }
+        if self.identity {
+            return Ok(());
+        }
+        let id = te.dump_id;
+        self.st.toc_owner = te.owner.clone();
+        self.st.toc_type = desc.clone();
+        let what = te.describe();
+        // 17+ BLOB METADATA definitions are OID lists, not SQL.
+        if !matches!(&desc[..], b"BLOB METADATA" | b"SEARCHPATH") {
+            if let Some(new) = self.sql(te.defn.as_deref(), id, &what)? {
+                te.defn = Some(new);
+            }
+            if let Some(new) = self.sql(te.drop_stmt.as_deref(), id, &what)? {
+                te.drop_stmt = Some(new);
+            }
+        }
+        let mut header_changed = false;
+        if let Some(new) = self.owner_field(te.owner.as_deref(), id) {
+            te.owner = Some(new);
+            header_changed = true;
+        }
+        if desc == b"USER MAPPING"
+            && let Some(tag) = &te.tag
+            && let Some(rest) = tag.strip_prefix(b"USER MAPPING ")
+            && let Some(end) = memchr::memmem::find(rest, b" SERVER ")
+            && let Ok(name) = std::str::from_utf8(&rest[..end])
+            && let Fate::Rename(new) = self.st.plan.fate(name)
+        {
+            let mut t = b"USER MAPPING ".to_vec();
+            t.extend_from_slice(new.as_bytes());
+            t.extend_from_slice(&rest[end..]);
+            te.tag = Some(t);
+            header_changed = true;
+        }
+        if header_changed {
+            self.st.report.headers_rewritten += 1;
+        }
+        Ok(())
+    }
+
+    /// The new owner field, when it changes: `--owner`, `--no-owner` and a
+    /// dropped owner (the empty owner: pg_restore then sets none), a rename.
+    fn owner_field(&mut self, owner: Option<&[u8]>, id: i32) -> Option<Vec<u8>> {
+        let owner = owner.filter(|o| !o.is_empty())?;
+        let opts = self.st.plan.opts;
+        let name = String::from_utf8_lossy(owner).into_owned();
+        let (new, action): (Option<String>, String) = if opts.no_owner {
+            (Some(String::new()), "removed (--no-owner)".into())
+        } else if let Some(o) = &opts.owner {
+            (Some(o.clone()), format!("owner set to {o}"))
+        } else {
+            match self.st.plan.fate(&name) {
+                Fate::Keep => (None, String::new()),
+                Fate::Rename(n) => (Some(n.to_string()), format!("renamed to {n}")),
+                Fate::Drop => (Some(String::new()), "removed (--drop)".into()),
+            }
+        };
+        let final_name = new.clone().unwrap_or_else(|| name.clone());
+        if let Some(only) = &self.st.plan.only
+            && !final_name.is_empty()
+            && !only.contains(final_name.as_str())
+        {
+            self.st.report.foreign_roles.push((id as u64, final_name));
+        }
+        let new = new?;
+        if new.as_bytes() == owner {
+            return None;
+        }
+        self.st.tally.add(&name, "toc_owner", action, id as u64);
+        Some(new.into_bytes())
+    }
+
+    /// Rewrite the SQL of one field; `None` when it is unchanged.
+    fn sql(&mut self, sql: Option<&[u8]>, id: i32, what: &str) -> Result<Option<Vec<u8>>> {
+        let Some(sql) = sql.filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        let skip = self.session.len();
+        let mut input = self.session.clone();
+        input.extend_from_slice(sql);
+        let mut reader = Reader::with_limit(&input[..], self.limit);
+        let mut out = Vec::with_capacity(sql.len());
+        let mut changed = false;
+        let foreign_before = self.st.report.foreign_roles.len();
+        let in_entry = |mut e: Error| {
+            e.message = format!("{what}: {}", e.message);
+            e.line = None;
+            e
+        };
+        while let Some(seg) = reader.next_segment().map_err(in_entry)? {
+            if (seg.offset as usize) < skip {
+                continue;
+            }
+            let replaced = match seg.kind {
+                Kind::Statement => match self.st.statement(&seg).map_err(in_entry)? {
+                    Outcome::Keep => None,
+                    Outcome::Drop => Some(Vec::new()),
+                    Outcome::Replace(b) => Some(b),
+                },
+                Kind::Incomplete if self.st.plan.mentions_changed_role(seg.bytes) => {
+                    return Err(Error::runtime(format!(
+                        "{what}: its SQL does not end with a complete statement and may name a role to change"
+                    )));
+                }
+                _ => None,
+            };
+            changed |= replaced.is_some();
+            out.extend_from_slice(replaced.as_deref().unwrap_or(seg.bytes));
+        }
+        for f in &mut self.st.report.foreign_roles[foreign_before..] {
+            f.0 = id as u64;
+        }
+        Ok(changed.then_some(out))
+    }
+
+    /// What was changed, over every entry.
+    pub fn finish(self) -> Report {
+        finish_report(self.st)
+    }
+}
+
+fn finish_report(st: State<'_>) -> Report {
     let mut report = st.report;
     report.changes = st
         .tally
@@ -449,7 +628,7 @@ pub fn rewrite<R: Read>(
             first_line,
         })
         .collect();
-    Ok(report)
+    report
 }
 
 pub(crate) fn incomplete<R: Read>(reader: &Reader<R>, line: u64) -> Error {
