@@ -111,14 +111,7 @@ fn run_recipe(
     client: Version,
     env: &[(&str, &str)],
 ) -> Output {
-    let mut cmd = Command::new("bash");
-    cmd.arg(recipe_path(name)).current_dir(dir);
-    server.with_env(&mut cmd);
-    cmd.env("PATH", search_path(client));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = run(&mut cmd, None);
+    let out = try_recipe(name, dir, server, client, env);
     assert_eq!(
         exit_code(&out),
         0,
@@ -127,6 +120,24 @@ fn run_recipe(
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// [`run_recipe`] without the check: the output, whatever the exit code.
+fn try_recipe(
+    name: &str,
+    dir: &Path,
+    server: &Server,
+    client: Version,
+    env: &[(&str, &str)],
+) -> Output {
+    let mut cmd = Command::new("bash");
+    cmd.arg(recipe_path(name)).current_dir(dir);
+    server.with_env(&mut cmd);
+    cmd.env("PATH", search_path(client));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    run(&mut cmd, None)
 }
 
 /// A private server with demo/synapse.sql loaded: database demo_src owned by
@@ -348,6 +359,13 @@ fn exports(server: &Server) -> String {
 fn recipe_02_kubernetes_appliance() {
     for version in Version::ALL {
         let source = self_hosted(version);
+        // Hashes that compress poorly: the stream is several age chunks
+        // long, so a cut stream delivers its beginning (the DROPs) to psql.
+        source.psql(
+            "synapse",
+            "SET ROLE synapse; CREATE TABLE media_cache AS SELECT g AS id, \
+             md5(g::text) || md5((-g)::text) AS hash FROM generate_series(1, 12000) g",
+        );
         let appliance = Server::start(version);
         appliance.psql(
             "postgres",
@@ -375,10 +393,13 @@ fn recipe_02_kubernetes_appliance() {
             &shims,
             "ssh",
             "#!/bin/bash\n\
-             # ssh HOST COMMAND: run COMMAND here, as sshd would with the user's shell.\n\
+             # ssh HOST COMMAND: run COMMAND here, as sshd would with the user's shell,\n\
+             # keeping a copy of the stream in ssh.bytes; with SSH_CUT=N the connection\n\
+             # drops after N bytes.\n\
              [ \"$1\" = k8s.example.com ] || { echo \"ssh shim: host $1\" >&2; exit 255; }\n\
              shift\n\
-             exec bash -c \"$*\"\n",
+             if [ -n \"${SSH_CUT:-}\" ]; then head -c \"$SSH_CUT\" | bash -c \"$*\"; exit; fi\n\
+             tee ssh.bytes | bash -c \"$*\"\n",
         );
         write_script(
             &shims,
@@ -415,6 +436,7 @@ fn recipe_02_kubernetes_appliance() {
             &[("PATH", &path)],
         );
 
+        let shape_with_settings = shape(&appliance, "synapse");
         let ours: Vec<String> = shape(&appliance, "synapse")
             .into_iter()
             .filter(|l| !l.contains("appliance_settings"))
@@ -429,12 +451,50 @@ fn recipe_02_kubernetes_appliance() {
         );
         assert_same_rows(&source, "synapse", &appliance, "synapse");
         assert_eq!(
+            appliance.table_digest("synapse", "media_cache"),
+            source.table_digest("synapse", "media_cache")
+        );
+        assert_eq!(
             appliance.psql(
                 "synapse",
                 "SELECT name || '=' || value FROM appliance_settings"
             ),
             "installed=yes"
         );
+
+        // A connection that drops before the end commits nothing: the
+        // appliance keeps what it had (here one more row), although the
+        // stream begins with --clean's DROP statements.
+        let carried = std::fs::metadata(dir.path().join("ssh.bytes"))
+            .unwrap()
+            .len();
+        // pgpipe-age releases a 64 KiB chunk once the next one checks out.
+        assert!(carried > 4 * 65_536, "{carried}: more than four age chunks");
+        appliance.psql("synapse", "INSERT INTO schema_version VALUES (74, false)");
+        let digests = || -> Vec<String> {
+            TABLES
+                .iter()
+                .chain(&["public.media_cache"])
+                .map(|t| appliance.table_digest("synapse", t))
+                .collect()
+        };
+        let before = digests();
+        let cut = (carried * 3 / 4).to_string();
+        let out = try_recipe(
+            "02-kubernetes-appliance.sh",
+            dir.path(),
+            &source,
+            version,
+            &[("PATH", &path), ("SSH_CUT", &cut)],
+        );
+        assert_ne!(exit_code(&out), 0, "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("pgpipe-guard: error") && !stderr.contains("input is empty"),
+            "psql saw the start of the dump: {stderr}"
+        );
+        assert_eq!(digests(), before);
+        assert_eq!(shape(&appliance, "synapse"), shape_with_settings);
     }
 }
 
