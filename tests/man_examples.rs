@@ -189,6 +189,21 @@ const CASES: &[Case] = &[
         Prep::None,
     ),
     Case {
+        check: Some((
+            "synapse",
+            "SELECT string_agg(DISTINCT pg_get_userbyid(relowner), ',') FROM pg_class \
+             WHERE relnamespace = 'public'::regnamespace",
+            "synapse",
+        )),
+        ..case(
+            "pgpipe-roles.1",
+            "pgpipe-roles --keep-format --map 3f9a2c71=synapse --drop rdsadmin \\\n    \
+             -o synapse.dump export.dump\n\
+             pg_restore -j 4 --exit-on-error -d synapse synapse.dump",
+            Prep::EmptyDb("synapse"),
+        )
+    },
+    Case {
         check: Some(("target", COUNT_EVENTS, EVENTS)),
         ..case(
             "pgpipe-sql.1",
