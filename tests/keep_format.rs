@@ -172,6 +172,27 @@ fn parallel_round_trip(v: Version) {
             );
         }
 
+        // DATABASE PROPERTIES (restored only with --create) names the new role.
+        let created = run(
+            target
+                .command("pg_restore")
+                .args(["--create", "-f", "-"])
+                .arg(&out),
+            None,
+        );
+        assert_eq!(exit_code(&created), 0);
+        let created = String::from_utf8_lossy(&created.stdout).into_owned();
+        assert!(
+            created.contains(
+                "ALTER ROLE \"Robert Smith\" IN DATABASE db1 SET statement_timeout TO '5s';"
+            ),
+            "{name} on {v:?}: no renamed role setting"
+        );
+        assert!(
+            !created.contains("ALTER ROLE \"Bob Smith\""),
+            "{name} on {v:?}"
+        );
+
         let db = target.create_db("kf");
         restore_parallel(&target, &db, &out);
 

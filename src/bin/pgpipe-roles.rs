@@ -186,7 +186,26 @@ fn keep_format(args: &Args, opts: &Options) -> cli::Result<(roles::Report, Optio
         Some(o) => o,
         None => &mut sink,
     };
-    pgpipe::archive::write::rewrite_custom(reader, w, &mut |_, te| rw.entry(te))?;
+    let summary = pgpipe::archive::write::rewrite_custom(reader, w, &mut |_, te| rw.entry(te))?;
     progress.finish();
+    if args.report || args.dry_run {
+        eprintln!(
+            "archive: {} TOC entries, {} data blocks copied ({} bytes), TOC {:+} bytes, data offsets {}{}",
+            summary.entries,
+            summary.blocks,
+            summary.data_bytes,
+            summary.toc_delta,
+            if summary.offsets_set {
+                "moved"
+            } else {
+                "not set"
+            },
+            if summary.dropped_trailing_toc {
+                "; the duplicate TOC after the data was left out"
+            } else {
+                ""
+            }
+        );
+    }
     Ok((rw.finish(), out))
 }
