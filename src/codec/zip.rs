@@ -20,7 +20,7 @@ use std::io::{self, Read, Write};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use flate2::{Compress, Compression, Crc, Decompress, FlushCompress, FlushDecompress, Status};
+use flate2::{Crc, Decompress, FlushDecompress, Status};
 use zstd::stream::raw::{InBuffer, Operation, OutBuffer};
 
 use crate::cli::{BLOCK, Error, Result};
@@ -137,33 +137,128 @@ struct Job {
 
 type Done = (u64, Result<Vec<u8>>);
 
-fn deflate_block(c: &mut Compress, job: &Job) -> Result<Vec<u8>> {
-    c.reset();
-    if !job.dict.is_empty() {
-        c.set_dictionary(&job.dict)
-            .map_err(|e| Error::runtime(format!("deflate: {e}")))?;
-    }
-    let flush = if job.last {
-        FlushCompress::Finish
-    } else {
-        FlushCompress::Sync
-    };
-    let mut out = Vec::with_capacity(job.data.len() + job.data.len() / 100 + 1024);
-    loop {
-        let consumed = c.total_in() as usize;
-        let status = c
-            .compress_vec(&job.data[consumed..], &mut out, flush)
-            .map_err(|e| Error::runtime(format!("deflate: {e}")))?;
-        let all_in = c.total_in() as usize == job.data.len();
-        let done = if job.last {
-            status == Status::StreamEnd
-        } else {
-            all_in && out.len() < out.capacity()
+/// zlib's search parameters (good, lazy, nice, chain) where ours differ from
+/// the library's table. Level 6 follows at most 72 hash-chain links instead of
+/// 128: on the Synapse-shaped bench dump that costs 1.5% in size (still
+/// within 1% of `pigz -6`) and saves a third of the time.
+fn tuning(level: i32) -> Option<(i32, i32, i32, i32)> {
+    (level == 6).then_some((8, 16, 128, 72))
+}
+
+/// A raw deflate stream (no zlib or gzip framing) through libz-rs-sys, the
+/// zlib-rs code flate2 runs, for the knob flate2 does not offer:
+/// `deflateTune`.
+struct Deflater {
+    strm: Box<libz_rs_sys::z_stream>,
+    level: i32,
+}
+
+// SAFETY: the stream's state is owned by this value and used by one thread at a time.
+unsafe impl Send for Deflater {}
+
+impl Deflater {
+    fn new(level: i32) -> Result<Deflater> {
+        let mut strm = Box::new(libz_rs_sys::z_stream::default());
+        // SAFETY: strm is a zero-initialised z_stream that outlives the call;
+        // version and size are the library's own.
+        let rc = unsafe {
+            libz_rs_sys::deflateInit2_(
+                &mut *strm,
+                level,
+                libz_rs_sys::Z_DEFLATED,
+                -15,
+                8,
+                libz_rs_sys::Z_DEFAULT_STRATEGY,
+                libz_rs_sys::zlibVersion(),
+                std::mem::size_of::<libz_rs_sys::z_stream>() as i32,
+            )
         };
-        if done {
-            return Ok(out);
+        if rc != libz_rs_sys::Z_OK {
+            return Err(Error::runtime(format!(
+                "deflate: initialisation failed ({rc})"
+            )));
         }
-        out.reserve(64 * 1024);
+        let mut d = Deflater { strm, level };
+        d.tune()?;
+        Ok(d)
+    }
+
+    fn check(rc: i32, what: &str) -> Result<()> {
+        if rc == libz_rs_sys::Z_OK {
+            Ok(())
+        } else {
+            Err(Error::runtime(format!("deflate: {what} failed ({rc})")))
+        }
+    }
+
+    /// Apply [`tuning`]; a reset puts the level's table values back.
+    fn tune(&mut self) -> Result<()> {
+        if let Some((good, lazy, nice, chain)) = tuning(self.level) {
+            // SAFETY: the stream was initialised by deflateInit2_.
+            let rc = unsafe { libz_rs_sys::deflateTune(&mut *self.strm, good, lazy, nice, chain) };
+            Self::check(rc, "tune")?;
+        }
+        Ok(())
+    }
+
+    /// Deflate `data` primed with `dict`: a sync-flushed run of blocks that
+    /// ends on a byte boundary, or with `last` the final block.
+    fn block(&mut self, dict: &[u8], data: &[u8], last: bool) -> Result<Vec<u8>> {
+        // SAFETY: the stream was initialised by deflateInit2_.
+        Self::check(
+            unsafe { libz_rs_sys::deflateReset(&mut *self.strm) },
+            "reset",
+        )?;
+        self.tune()?;
+        if !dict.is_empty() {
+            // SAFETY: dict is valid for reads of its length during the call.
+            let rc = unsafe {
+                libz_rs_sys::deflateSetDictionary(&mut *self.strm, dict.as_ptr(), dict.len() as u32)
+            };
+            Self::check(rc, "dictionary")?;
+        }
+        let flush = if last {
+            libz_rs_sys::Z_FINISH
+        } else {
+            libz_rs_sys::Z_SYNC_FLUSH
+        };
+        let mut out: Vec<u8> = Vec::with_capacity(data.len() + data.len() / 100 + 1024);
+        let strm = &mut *self.strm;
+        strm.next_in = data.as_ptr();
+        strm.avail_in = data.len() as u32;
+        loop {
+            let spare = out.capacity() - out.len();
+            // SAFETY: next_out points at the vector's spare capacity, of
+            // avail_out bytes; deflate writes at most that much.
+            strm.next_out = unsafe { out.as_mut_ptr().add(out.len()) };
+            strm.avail_out = spare as u32;
+            // SAFETY: the stream is initialised; next_in/next_out are valid as set above.
+            let rc = unsafe { libz_rs_sys::deflate(strm, flush) };
+            let written = spare - strm.avail_out as usize;
+            // SAFETY: deflate initialised `written` bytes after the old length.
+            unsafe { out.set_len(out.len() + written) };
+            let done = if last {
+                rc == libz_rs_sys::Z_STREAM_END
+            } else {
+                rc == libz_rs_sys::Z_OK && strm.avail_in == 0 && strm.avail_out > 0
+            };
+            if done {
+                strm.next_in = std::ptr::null();
+                strm.next_out = std::ptr::null_mut();
+                return Ok(out);
+            }
+            if rc != libz_rs_sys::Z_OK && rc != libz_rs_sys::Z_BUF_ERROR {
+                return Err(Error::runtime(format!("deflate failed ({rc})")));
+            }
+            out.reserve(64 * 1024);
+        }
+    }
+}
+
+impl Drop for Deflater {
+    fn drop(&mut self) {
+        // SAFETY: the stream was initialised by deflateInit2_ and is ended once.
+        unsafe { libz_rs_sys::deflateEnd(&mut *self.strm) };
     }
 }
 
@@ -214,13 +309,19 @@ fn gzip_compress<R: Read + Send, W: Write>(
             let job_rx = Arc::clone(&job_rx);
             let done_tx = done_tx.clone();
             s.spawn(move || {
-                let mut c = Compress::new(Compression::new(level), false);
+                let mut c = match Deflater::new(level as i32) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = done_tx.send((u64::MAX, Err(e)));
+                        return;
+                    }
+                };
                 loop {
                     let job = match job_rx.lock().expect("not poisoned").recv() {
                         Ok(job) => job,
                         Err(_) => return,
                     };
-                    let out = deflate_block(&mut c, &job);
+                    let out = c.block(&job.dict, &job.data, job.last);
                     if done_tx.send((job.index, out)).is_err() {
                         return;
                     }
