@@ -130,8 +130,13 @@ fn main() {
                 out.commit()?;
             }
             if args.report || args.dry_run {
+                let mut text = report.render_text();
+                if args.keep_format {
+                    // Archive reports count by TOC entry (dump id), not line.
+                    text = text.replace("(first at line ", "(first at TOC entry ");
+                }
                 std::io::stderr()
-                    .write_all(report.render_text().as_bytes())
+                    .write_all(text.as_bytes())
                     .map_err(|e| Error::io("write error", e))?;
             }
             if let Some(path) = &args.report_json {

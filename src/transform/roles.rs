@@ -266,10 +266,13 @@ impl Report {
 #[derive(Default)]
 struct Tally {
     map: BTreeMap<(String, String, String), (u64, u64)>,
+    /// Archives: the dump id of the entry being rewritten, in place of lines.
+    place: Option<u64>,
 }
 
 impl Tally {
     fn add(&mut self, role: &str, kind: &str, action: String, line: u64) {
+        let line = self.place.unwrap_or(line);
         let e = self
             .map
             .entry((role.to_string(), kind.to_string(), action))
@@ -497,6 +500,7 @@ impl<'o> EntryRewriter<'o> {
             return Ok(());
         }
         let id = te.dump_id;
+        self.st.tally.place = Some(id as u64);
         self.st.toc_owner = te.owner.clone();
         self.st.toc_type = desc.clone();
         let what = te.describe();
