@@ -179,10 +179,10 @@ pub fn run(prog: &str, body: impl FnOnce() -> Result<()>) -> ! {
 /// Keep every allocation below 32 MiB on glibc's heap instead of a fresh
 /// mapping. The stream stages allocate and free block-sized buffers (the age
 /// crate a new one per 64 KiB chunk); with glibc's default, moving threshold
-/// these came back as new pages again and again, and `pgpipe-age -r` spent
-/// 45% of its time copying into them (0.65 s instead of 1.15 s for the 256 MiB
-/// bench dump with the threshold fixed). Memory stays bounded: the buffers
-/// are bounded, and freed ones are reused.
+/// these came back as new pages again and again: `pgpipe-age -r` took 1.15 s
+/// on the 256 MiB bench dump, 0.65 s with the threshold fixed, and perf put
+/// a fifth of the slow run in the copy into those buffers. Memory stays
+/// bounded: the buffers are bounded, and freed ones are reused.
 fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator parameters; called before any thread starts.

@@ -14,12 +14,10 @@ use std::io::{self, Write};
 /// How many trailing bytes are held back: 64 KiB, one age chunk.
 pub const HOLDBACK: usize = 64 * 1024;
 
-/// Extra bytes buffered beyond the held-back window before a flush. Each
-/// flush moves the window's bytes to the front of the buffer, so the slack is
-/// large against the window: with 64 KiB of slack a decoder writing 64 KiB at
-/// a time (age's chunks) paid that move on every write, and `pgpipe-age -d`
-/// ran at 0.6x the age CLI.
-const SLACK: usize = 1 << 20;
+/// Extra bytes buffered beyond the held-back window before a flush, so small
+/// writes do not move the window on every call. Kept at one window: a larger
+/// slack would let a consumer see nothing at all of a short stream that fails.
+const SLACK: usize = 64 * 1024;
 
 /// A writer that keeps the last `keep` bytes unreleased.
 ///
