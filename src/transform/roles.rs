@@ -170,6 +170,15 @@ impl Options {
         Ok(())
     }
 
+    /// The longest statement the reader accepts (0 means the default).
+    fn statement_limit(&self) -> usize {
+        if self.max_statement == 0 {
+            crate::dump::DEFAULT_STATEMENT_LIMIT
+        } else {
+            self.max_statement
+        }
+    }
+
     fn is_identity(&self) -> bool {
         self.map.is_empty()
             && self.drop.is_empty()
@@ -388,22 +397,9 @@ pub fn rewrite<R: Read>(
     progress: &Progress,
 ) -> Result<Report> {
     opts.check()?;
-    let limit = if opts.max_statement == 0 {
-        crate::dump::DEFAULT_STATEMENT_LIMIT
-    } else {
-        opts.max_statement
-    };
-    let mut reader = Reader::with_limit(input, limit);
+    let mut reader = Reader::with_limit(input, opts.statement_limit());
     let identity = opts.is_identity();
-    let mut st = State {
-        plan: Plan::new(opts),
-        tally: Tally::default(),
-        report: Report::default(),
-        toc_owner: None,
-        toc_type: Vec::new(),
-        created: HashSet::new(),
-        md5_warned: HashSet::new(),
-    };
+    let mut st = State::new(opts);
     let mut cut_at = None;
     while let Some(seg) = reader.next_segment()? {
         st.report.bytes += seg.bytes.len() as u64;
@@ -465,21 +461,9 @@ impl<'o> EntryRewriter<'o> {
     pub fn new(opts: &'o Options) -> Result<EntryRewriter<'o>> {
         opts.check()?;
         Ok(EntryRewriter {
-            st: State {
-                plan: Plan::new(opts),
-                tally: Tally::default(),
-                report: Report::default(),
-                toc_owner: None,
-                toc_type: Vec::new(),
-                created: HashSet::new(),
-                md5_warned: HashSet::new(),
-            },
+            st: State::new(opts),
             identity: opts.is_identity(),
-            limit: if opts.max_statement == 0 {
-                crate::dump::DEFAULT_STATEMENT_LIMIT
-            } else {
-                opts.max_statement
-            },
+            limit: opts.statement_limit(),
             session: Vec::new(),
         })
     }
@@ -655,7 +639,19 @@ fn line_at(seg: &Segment<'_>, at: usize) -> u64 {
     seg.line + crate::dump::reader::count_newlines(&seg.bytes[..at.min(seg.bytes.len())])
 }
 
-impl State<'_> {
+impl<'o> State<'o> {
+    fn new(opts: &'o Options) -> State<'o> {
+        State {
+            plan: Plan::new(opts),
+            tally: Tally::default(),
+            report: Report::default(),
+            toc_owner: None,
+            toc_type: Vec::new(),
+            created: HashSet::new(),
+            md5_warned: HashSet::new(),
+        }
+    }
+
     /// Keep the edits of one segment in input offsets, when asked to.
     fn record(&mut self, seg: &Segment<'_>, edits: &[(Range<usize>, Vec<u8>)]) {
         if !self.plan.opts.record_edits {
