@@ -57,10 +57,10 @@ uninstall:
 # PostgreSQL 15 and 18 servers that the tests start themselves. Everything
 # uses the release profile, so pg_query's C parser is compiled once.
 test: test-deps
-	$(CARGO) fmt --check
+	$(CARGO) fmt --all --check
 	$(CARGO) build --release --locked
-	$(CARGO) clippy --release --locked --all-targets -- -D warnings
-	$(CARGO) test --locked --release -- --test-threads=2
+	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
+	$(CARGO) test --locked --release --workspace -- --test-threads=2
 
 bench: all
 	bench/run
