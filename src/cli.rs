@@ -479,12 +479,22 @@ impl Write for Output {
         self.writer.write(buf)
     }
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        // Blocks of 64 KiB and more (pgpipe-sum's reads, decoded and
+        // decrypted chunks) go straight out after what is buffered ahead of
+        // them: a copy of every byte costs more than one more write(2).
+        if buf.len() >= DIRECT_WRITE {
+            self.writer.flush()?;
+            return self.writer.get_mut().write_all(buf);
+        }
         self.writer.write_all(buf)
     }
     fn flush(&mut self) -> io::Result<()> {
         self.writer.flush()
     }
 }
+
+/// Writes at least this long bypass [`Output`]'s buffer.
+const DIRECT_WRITE: usize = 64 * 1024;
 
 impl Drop for Output {
     fn drop(&mut self) {
@@ -683,5 +693,33 @@ mod tests {
         out.commit().unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"hello");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn large_writes_bypass_the_buffer_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out");
+        let mut out = Output::create(Some(&target)).unwrap();
+        let mut want = Vec::new();
+        // Small and large writes interleaved, around DIRECT_WRITE and BLOCK.
+        for (i, len) in [
+            3,
+            DIRECT_WRITE,
+            1,
+            DIRECT_WRITE - 1,
+            DIRECT_WRITE + 1,
+            BLOCK + 5,
+            0,
+            7,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let chunk: Vec<u8> = (0..len).map(|j| (i * 31 + j % 251) as u8).collect();
+            out.write_all(&chunk).unwrap();
+            want.extend_from_slice(&chunk);
+        }
+        out.commit().unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), want);
     }
 }
