@@ -8,7 +8,8 @@
 #
 # Needs zstd, pigz, gzip, age, age-keygen, sha256sum, b3sum and GNU time
 # (/usr/bin/time). Binaries come from $PGPIPE_BIN (default target/release).
-# Each command runs PGPIPE_BENCH_RUNS times (default 3); the best time counts.
+# Each pgpipe command and its reference run alternately, PGPIPE_BENCH_RUNS
+# times each (default 5); the best time of each counts.
 # Throughput is plaintext bytes per second (MB = 10^6 bytes); peak RSS is
 # GNU time's maximum resident set size.
 set -euo pipefail
@@ -54,18 +55,25 @@ trap 'rm -rf "$tmp"' EXIT
 size=$(stat -c %s "$dump")
 cores=$(nproc)
 
-# m IN OUT CMD...: run CMD <IN >OUT PGPIPE_BENCH_RUNS times (default 3);
-# sets SECS to the best wall time and RSS_MIB to the largest peak RSS.
-m() {
-  local in=$1 out=$2 secs rss_kb best="" rss=0
-  shift 2
-  for _ in $(seq 1 "${PGPIPE_BENCH_RUNS:-3}"); do
-    /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" <"$in" >"$out"
+# pair IN_A OUT_A CMD_A... -- IN_B OUT_B CMD_B...: run A (pgpipe) and B (the
+# reference) alternately, PGPIPE_BENCH_RUNS times each (default 5), so drift
+# in the machine's speed falls on both alike. Sets A_SECS and B_SECS to the
+# best wall times and RSS_MIB to A's largest peak RSS.
+pair() {
+  local a=() b=() i rss=0 secs rss_kb
+  while [ "$1" != -- ]; do a+=("$1"); shift; done
+  shift
+  b=("$@")
+  A_SECS="" B_SECS=""
+  for i in $(seq 1 "${PGPIPE_BENCH_RUNS:-5}"); do
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "${a[@]:2}" <"${a[0]}" >"${a[1]}"
     read -r secs rss_kb <"$tmp/time"
-    if [ -z "$best" ] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$secs; fi
+    if [ -z "$A_SECS" ] || awk -v x="$secs" -v y="$A_SECS" 'BEGIN { exit !(x < y) }'; then A_SECS=$secs; fi
     if [ "$rss_kb" -gt "$rss" ]; then rss=$rss_kb; fi
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "${b[@]:2}" <"${b[0]}" >"${b[1]}"
+    read -r secs rss_kb <"$tmp/time"
+    if [ -z "$B_SECS" ] || awk -v x="$secs" -v y="$B_SECS" 'BEGIN { exit !(x < y) }'; then B_SECS=$secs; fi
   done
-  SECS=$best
   RSS_MIB=$((rss / 1024))
 }
 # rate SECS: plaintext MB/s.
@@ -78,38 +86,38 @@ ours() { r="pgpipe peak RSS $RSS_MIB MiB"; if [ "$RSS_MIB" -gt "$peak" ]; then p
 cat "$dump" >/dev/null # warm the page cache
 echo "dump: $dump, $size bytes, $cores cores"
 
-m "$dump" "$tmp/p.zst" "$bin/pgpipe-zip" -l 3; p=$(rate "$SECS"); ours
-m "$dump" "$tmp/z.zst" zstd -3 -T0 -c; z=$(rate "$SECS")
+pair "$dump" "$tmp/p.zst" "$bin/pgpipe-zip" -l 3 -- "$dump" "$tmp/z.zst" zstd -3 -T0 -c
+p=$(rate "$A_SECS"); z=$(rate "$B_SECS"); ours
 ps=$(stat -c %s "$tmp/p.zst"); zs=$(stat -c %s "$tmp/z.zst")
 echo "zstd -3 compress: pgpipe $p MB/s, zstd -3 -T0 $z MB/s, ratio $(ratio "$p" "$z") (goal >= 0.95); size $ps vs $zs bytes, $(ratio "$ps" "$zs") (goal 0.99-1.01); $r"
 
-m "$tmp/p.zst" /dev/null "$bin/pgpipe-zip" -d; p=$(rate "$SECS"); ours
-m "$tmp/z.zst" /dev/null zstd -d -c; z=$(rate "$SECS")
+pair "$tmp/p.zst" /dev/null "$bin/pgpipe-zip" -d -- "$tmp/z.zst" /dev/null zstd -d -c
+p=$(rate "$A_SECS"); z=$(rate "$B_SECS"); ours
 echo "zstd decompress: pgpipe $p MB/s, zstd -d $z MB/s, ratio $(ratio "$p" "$z") (goal >= 0.95); $r"
 
-m "$dump" "$tmp/p.gz" "$bin/pgpipe-zip" -F gzip -l 6 -T "$cores"; p=$(rate "$SECS"); ours
-m "$dump" "$tmp/z.gz" pigz -6 -p "$cores" -c; z=$(rate "$SECS")
+pair "$dump" "$tmp/p.gz" "$bin/pgpipe-zip" -F gzip -l 6 -T "$cores" -- "$dump" "$tmp/z.gz" pigz -6 -p "$cores" -c
+p=$(rate "$A_SECS"); z=$(rate "$B_SECS"); ours
 ps=$(stat -c %s "$tmp/p.gz"); zs=$(stat -c %s "$tmp/z.gz")
 echo "gzip -6 compress: pgpipe $p MB/s, pigz -6 -p $cores $z MB/s, ratio $(ratio "$p" "$z") (goal >= 1.5); size $ps vs $zs bytes, $(ratio "$ps" "$zs") (goal <= 1.01); $r"
 
-m "$tmp/p.gz" /dev/null "$bin/pgpipe-zip" -d; p=$(rate "$SECS"); ours
-m "$tmp/z.gz" /dev/null gzip -d -c; z=$(rate "$SECS")
+pair "$tmp/p.gz" /dev/null "$bin/pgpipe-zip" -d -- "$tmp/z.gz" /dev/null gzip -d -c
+p=$(rate "$A_SECS"); z=$(rate "$B_SECS"); ours
 echo "gzip decompress: pgpipe $p MB/s, gzip -d $z MB/s, ratio $(ratio "$p" "$z") (goal >= 2); $r"
 
 age-keygen -o "$tmp/key" 2>/dev/null
 pub=$(age-keygen -y "$tmp/key")
-m "$dump" "$tmp/p.age" "$bin/pgpipe-age" -r "$pub"; p=$(rate "$SECS"); ours
-m "$dump" "$tmp/z.age" age -r "$pub"; z=$(rate "$SECS")
+pair "$dump" "$tmp/p.age" "$bin/pgpipe-age" -r "$pub" -- "$dump" "$tmp/z.age" age -r "$pub"
+p=$(rate "$A_SECS"); z=$(rate "$B_SECS"); ours
 echo "age encrypt: pgpipe $p MB/s, age $z MB/s, ratio $(ratio "$p" "$z") (goal >= 0.9); $r"
-m "$tmp/p.age" /dev/null "$bin/pgpipe-age" -d -i "$tmp/key"; p=$(rate "$SECS"); ours
-m "$tmp/z.age" /dev/null age -d -i "$tmp/key"; z=$(rate "$SECS")
+pair "$tmp/p.age" /dev/null "$bin/pgpipe-age" -d -i "$tmp/key" -- "$tmp/z.age" /dev/null age -d -i "$tmp/key"
+p=$(rate "$A_SECS"); z=$(rate "$B_SECS"); ours
 echo "age decrypt: pgpipe $p MB/s, age -d $z MB/s, ratio $(ratio "$p" "$z") (goal >= 0.9); $r"
 rm -f "$tmp"/*.age "$tmp"/*.gz "$tmp"/*.zst
 
-m "$dump" /dev/null "$bin/pgpipe-sum" -o "$tmp/sum"; p=$(rate "$SECS"); ours
-m "$dump" /dev/null sha256sum; z=$(rate "$SECS")
+pair "$dump" /dev/null "$bin/pgpipe-sum" -o "$tmp/sum" -- "$dump" /dev/null sha256sum
+p=$(rate "$A_SECS"); z=$(rate "$B_SECS"); ours
 echo "sha256: pgpipe $p MB/s, sha256sum $z MB/s, ratio $(ratio "$p" "$z") (goal >= 3); $r"
-m "$dump" /dev/null "$bin/pgpipe-sum" -a blake3 -o "$tmp/sum"; p=$(rate "$SECS"); ours
-m "$dump" /dev/null b3sum --num-threads 1; z=$(rate "$SECS")
+pair "$dump" /dev/null "$bin/pgpipe-sum" -a blake3 -o "$tmp/sum" -- "$dump" /dev/null b3sum --num-threads 1
+p=$(rate "$A_SECS"); z=$(rate "$B_SECS"); ours
 echo "blake3: pgpipe $p MB/s, b3sum --num-threads 1 $z MB/s, ratio $(ratio "$p" "$z") (goal >= 0.9); $r"
 echo "peak RSS of every pgpipe stage: $peak MiB (goal < 64)"
