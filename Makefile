@@ -18,7 +18,7 @@ TOOLS := $(patsubst src/bin/%.rs,%,$(wildcard src/bin/pgpipe-*.rs))
 MAN1 := $(wildcard man/*.1)
 MAN7 := $(wildcard man/*.7)
 
-.PHONY: all deps test-deps install uninstall test bench demo clean fuzz-build
+.PHONY: all deps test-deps install uninstall test bench demo clean fuzz-build fuzz-check
 
 all: deps
 	$(CARGO) build --release --locked
@@ -55,12 +55,16 @@ uninstall:
 
 # Every test: format, lints, unit, property and integration tests against real
 # PostgreSQL 15 and 18 servers that the tests start themselves. Everything
-# uses the release profile, so pg_query's C parser is compiled once.
+# uses the release profile, so pg_query's C parser is compiled once. The
+# ChaCha20-Poly1305 crate is linted and tested on its own (-p): a --workspace
+# run would unify features differently and rebuild the whole tree.
 test: test-deps
 	$(CARGO) fmt --all --check
 	$(CARGO) build --release --locked
-	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
-	$(CARGO) test --locked --release --workspace -- --test-threads=2
+	$(CARGO) clippy --release --locked --all-targets -- -D warnings
+	$(CARGO) clippy --release --locked -p chacha20poly1305 --all-targets -- -D warnings
+	$(CARGO) test --locked --release -- --test-threads=2
+	$(CARGO) test --locked --release -p chacha20poly1305
 
 bench: all
 	bench/run
@@ -72,6 +76,10 @@ demo: all test-deps
 # `scripts/fuzz run TARGET SECONDS`.
 fuzz-build:
 	scripts/fuzz build
+
+# Type-check the fuzz targets against the library (stable toolchain; CI).
+fuzz-check:
+	scripts/fuzz check
 
 clean:
 	$(CARGO) clean
