@@ -191,7 +191,7 @@ impl Deflater {
         }
     }
 
-    /// Apply [`tuning`]; a reset puts the level's table values back.
+    /// Apply [`tuning`].
     fn tune(&mut self) -> Result<()> {
         if let Some((good, lazy, nice, chain)) = tuning(self.level) {
             // SAFETY: the stream was initialised by deflateInit2_.
@@ -202,14 +202,9 @@ impl Deflater {
     }
 
     /// Deflate `data` primed with `dict`: a sync-flushed run of blocks that
-    /// ends on a byte boundary, or with `last` the final block.
+    /// ends on a byte boundary, or with `last` the final block. Call once,
+    /// on a new stream.
     fn block(&mut self, dict: &[u8], data: &[u8], last: bool) -> Result<Vec<u8>> {
-        // SAFETY: the stream was initialised by deflateInit2_.
-        Self::check(
-            unsafe { libz_rs_sys::deflateReset(&mut *self.strm) },
-            "reset",
-        )?;
-        self.tune()?;
         if !dict.is_empty() {
             // SAFETY: dict is valid for reads of its length during the call.
             let rc = unsafe {
@@ -309,19 +304,16 @@ fn gzip_compress<R: Read + Send, W: Write>(
             let job_rx = Arc::clone(&job_rx);
             let done_tx = done_tx.clone();
             s.spawn(move || {
-                let mut c = match Deflater::new(level as i32) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        let _ = done_tx.send((u64::MAX, Err(e)));
-                        return;
-                    }
-                };
                 loop {
                     let job = match job_rx.lock().expect("not poisoned").recv() {
                         Ok(job) => job,
                         Err(_) => return,
                     };
-                    let out = c.block(&job.dict, &job.data, job.last);
+                    // A new stream per block: a reset one kept state from the
+                    // thread's previous block that could change a match, so
+                    // the output depended on which thread got which block.
+                    let out = Deflater::new(level as i32)
+                        .and_then(|mut c| c.block(&job.dict, &job.data, job.last));
                     if done_tx.send((job.index, out)).is_err() {
                         return;
                     }
@@ -717,6 +709,34 @@ mod tests {
             for format in [Format::Gzip, Format::Zstd] {
                 round_trip(&data[..len], format, format.default_level(), 2);
             }
+        }
+    }
+
+    /// The same input gives the same gzip bytes whatever the thread count
+    /// and whichever thread compressed which block before.
+    #[test]
+    fn gzip_output_does_not_depend_on_threads() {
+        // Text-like blocks whose ends differ, so a block's last matches
+        // could reach into bytes a previous block left in a reused window.
+        let mut data = Vec::new();
+        let mut x = 12345u32;
+        while data.len() < 6 * GZIP_BLOCK + 777 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let word =
+                ["alpha ", "beta ", "gamma ", "delta\n", "room ", "event "][(x >> 16) as usize % 6];
+            data.extend_from_slice(word.as_bytes());
+            if x % 97 == 0 {
+                data.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        let gz = |threads: usize| {
+            let mut c = Vec::new();
+            compress(&data[..], &mut c, Format::Gzip, 6, threads).unwrap();
+            c
+        };
+        let one = gz(1);
+        for threads in [2, 3, 4, 2, 3] {
+            assert!(gz(threads) == one, "{threads} threads gave other bytes");
         }
     }
 
