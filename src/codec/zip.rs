@@ -725,7 +725,7 @@ mod tests {
             let word =
                 ["alpha ", "beta ", "gamma ", "delta\n", "room ", "event "][(x >> 16) as usize % 6];
             data.extend_from_slice(word.as_bytes());
-            if x % 97 == 0 {
+            if x.is_multiple_of(97) {
                 data.extend_from_slice(&x.to_le_bytes());
             }
         }
