@@ -150,7 +150,6 @@ fn tuning(level: i32) -> Option<(i32, i32, i32, i32)> {
 /// `deflateTune`.
 struct Deflater {
     strm: Box<libz_rs_sys::z_stream>,
-    level: i32,
 }
 
 // SAFETY: the stream's state is owned by this value and used by one thread at a time.
@@ -178,8 +177,12 @@ impl Deflater {
                 "deflate: initialisation failed ({rc})"
             )));
         }
-        let mut d = Deflater { strm, level };
-        d.tune()?;
+        let mut d = Deflater { strm };
+        if let Some((good, lazy, nice, chain)) = tuning(level) {
+            // SAFETY: the stream was initialised by deflateInit2_.
+            let rc = unsafe { libz_rs_sys::deflateTune(&mut *d.strm, good, lazy, nice, chain) };
+            Self::check(rc, "tune")?;
+        }
         Ok(d)
     }
 
@@ -191,20 +194,10 @@ impl Deflater {
         }
     }
 
-    /// Apply [`tuning`].
-    fn tune(&mut self) -> Result<()> {
-        if let Some((good, lazy, nice, chain)) = tuning(self.level) {
-            // SAFETY: the stream was initialised by deflateInit2_.
-            let rc = unsafe { libz_rs_sys::deflateTune(&mut *self.strm, good, lazy, nice, chain) };
-            Self::check(rc, "tune")?;
-        }
-        Ok(())
-    }
-
     /// Deflate `data` primed with `dict`: a sync-flushed run of blocks that
-    /// ends on a byte boundary, or with `last` the final block. Call once,
-    /// on a new stream.
-    fn block(&mut self, dict: &[u8], data: &[u8], last: bool) -> Result<Vec<u8>> {
+    /// ends on a byte boundary, or with `last` the final block. A stream
+    /// deflates one block: reusing one made the output depend on its history.
+    fn block(mut self, dict: &[u8], data: &[u8], last: bool) -> Result<Vec<u8>> {
         if !dict.is_empty() {
             // SAFETY: dict is valid for reads of its length during the call.
             let rc = unsafe {
@@ -309,11 +302,10 @@ fn gzip_compress<R: Read + Send, W: Write>(
                         Ok(job) => job,
                         Err(_) => return,
                     };
-                    // A new stream per block: a reset one kept state from the
-                    // thread's previous block that could change a match, so
-                    // the output depended on which thread got which block.
+                    // A new stream per block (see Deflater::block), so the
+                    // output does not depend on which thread got which block.
                     let out = Deflater::new(level as i32)
-                        .and_then(|mut c| c.block(&job.dict, &job.data, job.last));
+                        .and_then(|c| c.block(&job.dict, &job.data, job.last));
                     if done_tx.send((job.index, out)).is_err() {
                         return;
                     }
