@@ -158,3 +158,79 @@ fn truncated_archive_fails_closed_through_every_tool() {
     assert_eq!(code, 3);
     assert!(tables(server, &db).is_empty());
 }
+
+/// A compressed or encrypted dump fed to a SQL tool is named for what it is,
+/// with the command that reads it; it is never lexed as SQL (which said
+/// "the input ends inside a statement (parentheses)").
+#[test]
+fn binary_input_is_named_with_the_command_that_reads_it() {
+    let fx = fixture(Version::V18);
+    let plain = fx.dump("plain");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dump.sql");
+    std::fs::write(&file, plain).unwrap();
+    let made = |prog: &str, args: &[&str]| -> Vec<u8> {
+        let out = run(Command::new(prog).args(args), Some(plain));
+        assert_eq!(exit_code(&out), 0, "{prog} failed");
+        out.stdout
+    };
+    let key = dir.path().join("key");
+    let keygen = run(Command::new("age-keygen").arg("-o").arg(&key), None);
+    assert_eq!(exit_code(&keygen), 0);
+    let recipient =
+        String::from_utf8(run(Command::new("age-keygen").arg("-y").arg(&key), None).stdout)
+            .unwrap();
+    let recipient = recipient.trim();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("gzip", made("gzip", &["-c"]), "gzip-compressed data"),
+        ("zstd", made("zstd", &["-c", "-q"]), "zstd-compressed data"),
+        (
+            "age",
+            made("age", &["-r", recipient]),
+            "an age-encrypted file",
+        ),
+        (
+            "age -a",
+            made("age", &["-a", "-r", recipient]),
+            "an age-encrypted file",
+        ),
+    ];
+    for (what, bytes, says) in &cases {
+        for t in TOOLS {
+            let out = tool(t, &["--no-progress"], Some(bytes));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(exit_code(&out), 1, "{t} on {what}: {err}");
+            assert!(out.stdout.is_empty(), "{t} on {what} wrote output");
+            assert!(
+                err.contains(&format!("<stdin> is not a SQL dump: it looks like {says}")),
+                "{t} on {what}: {err}"
+            );
+            assert!(err.contains("hint: "), "{t} on {what}: {err}");
+        }
+    }
+    let zst = made("zstd", &["-c", "-q"]);
+    let out = tool(
+        TOOLS[1],
+        &["--no-progress", "--map", "alice=bob"],
+        Some(&zst),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pgpipe-zip -d"), "{err}");
+}
+
+/// A pg_dump tar archive on standard input is read like the custom format.
+#[test]
+fn tar_archive_on_stdin_reads_as_its_sql() {
+    let fx = fixture(Version::V18);
+    let tar = fx.dump("tar");
+    let want = tool(SQL, &[], Some(tar));
+    assert_eq!(exit_code(&want), 0);
+    let out = tool(TOOLS[1], &["--no-progress"], Some(tar));
+    assert_eq!(
+        exit_code(&out),
+        0,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fixed_key(&out.stdout), fixed_key(&want.stdout));
+}

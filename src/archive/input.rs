@@ -66,10 +66,11 @@ pub fn open_sql_input(path: Option<&Path>) -> Result<SqlInput> {
         return Ok(convert(name, move || super::Source::Directory(dir)));
     }
     let mut input = cli::open_input(path)?;
-    let mut head = Vec::with_capacity(5);
-    while head.len() < 5 {
-        let mut b = [0u8; 5];
-        let want = 5 - head.len();
+    // Enough for a tar header (512 bytes), which is the longest signature.
+    let mut head = Vec::with_capacity(PEEK);
+    let mut b = [0u8; PEEK];
+    while head.len() < PEEK {
+        let want = PEEK - head.len();
         let n = match input.read(&mut b[..want]) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -82,17 +83,98 @@ pub fn open_sql_input(path: Option<&Path>) -> Result<SqlInput> {
     }
     let len = input.len;
     let name = input.name.clone();
-    let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.clone()).chain(input));
-    if head == b"PGDMP" {
-        return Ok(convert(name, move || super::Source::Stream(chained)));
+    let kind = sniff(&head);
+    let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head).chain(input));
+    match kind {
+        Sniffed::Plain => Ok(SqlInput {
+            inner: chained,
+            worker: None,
+            len,
+            name,
+            archive: false,
+        }),
+        Sniffed::Archive => Ok(convert(name, move || super::Source::Stream(chained))),
+        Sniffed::Other { what, hint } => Err(Error::runtime(format!(
+            "{name} is not a SQL dump: it looks like {what}"
+        ))
+        .with_hint(hint)),
     }
-    Ok(SqlInput {
-        inner: chained,
-        worker: None,
-        len,
-        name,
-        archive: false,
-    })
+}
+
+/// How many bytes [`open_sql_input`] looks at before deciding what the input is.
+const PEEK: usize = 512;
+
+/// What the first bytes of an input say it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sniffed {
+    /// Plain SQL (or anything else: the reader decides).
+    Plain,
+    /// A pg_dump custom or tar archive, read through the archive reader.
+    Archive,
+    /// Something a SQL tool cannot read, with the command that can.
+    Other {
+        what: &'static str,
+        hint: &'static str,
+    },
+}
+
+/// Classify the first bytes of an input (up to 512; fewer at a short input).
+pub fn sniff(head: &[u8]) -> Sniffed {
+    let other = |what, hint| Sniffed::Other { what, hint };
+    if head.starts_with(b"PGDMP") {
+        return Sniffed::Archive;
+    }
+    if head.len() >= 512 && super::tar::is_tar_header(head) {
+        if head.starts_with(b"toc.dat\0") {
+            return Sniffed::Archive;
+        }
+        return other(
+            "a tar file that is not a pg_dump tar archive (its first member is not toc.dat)",
+            "extract the dump from it first",
+        );
+    }
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return other(
+            "gzip-compressed data",
+            "decompress it first: pgpipe-zip -d FILE | TOOL (or gzip -dc FILE | TOOL)",
+        );
+    }
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return other(
+            "zstd-compressed data",
+            "decompress it first: pgpipe-zip -d FILE | TOOL (or zstd -dc FILE | TOOL)",
+        );
+    }
+    if head.starts_with(b"age-encryption.org/")
+        || head.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    {
+        return other(
+            "an age-encrypted file",
+            "decrypt it first: pgpipe-age -d -i KEY FILE | TOOL",
+        );
+    }
+    if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+        return other(
+            "xz-compressed data",
+            "decompress it first: xz -dc FILE | TOOL",
+        );
+    }
+    if head.starts_with(b"BZh") && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b)) {
+        return other(
+            "bzip2-compressed data",
+            "decompress it first: bzip2 -dc FILE | TOOL",
+        );
+    }
+    if head.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
+        return other(
+            "lz4-compressed data",
+            "decompress it first: lz4 -dc FILE | TOOL",
+        );
+    }
+    if head.starts_with(b"PK\x03\x04") {
+        return other("a zip file", "extract the dump from it first");
+    }
+    Sniffed::Plain
 }
 
 fn convert(
