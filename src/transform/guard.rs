@@ -308,10 +308,7 @@ impl<W: Write> Guard<'_, W> {
             }
         };
         let message = sanitize(&format!("pgpipe-guard: {}; {outcome}", err.message));
-        let stmt = format!(
-            "DO $pgpipe_guard$ BEGIN RAISE EXCEPTION '%', '{}'; END $pgpipe_guard$;\n",
-            message.replace('\'', "''")
-        );
+        let stmt = crate::sql::blocks::guard_failure(&message) + "\n";
         if self.copy_table.is_none() {
             if self.last_byte != b'\n' {
                 self.write(b"\n")?;
