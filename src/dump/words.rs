@@ -108,6 +108,16 @@ pub fn copy_target(stmt: &[u8]) -> Option<(Option<String>, String)> {
     qualified_name(stmt, &mut i)
 }
 
+/// The table of an `INSERT INTO [schema.]table …` statement.
+pub fn insert_target(stmt: &[u8]) -> Option<(Option<String>, String)> {
+    let w = first_words(stmt, 2);
+    if w.len() < 2 || !w[0].eq_ignore_ascii_case(b"insert") || !w[1].eq_ignore_ascii_case(b"into") {
+        return None;
+    }
+    let mut i = w[1].as_ptr() as usize - stmt.as_ptr() as usize + 4;
+    qualified_name(stmt, &mut i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +137,11 @@ mod tests {
             copy_target(b"COPY \"Weird Schema\".\"My \"\"T\" (a) FROM stdin;"),
             Some((Some("Weird Schema".into()), "My \"T".into()))
         );
+        assert_eq!(
+            insert_target(b"-- x\nINSERT INTO public.\"T\" VALUES (1);"),
+            Some((Some("public".into()), "T".into()))
+        );
+        assert_eq!(insert_target(b"INSERTINTO t VALUES (1);"), None);
         assert_eq!(
             copy_target(b"COPY App.T1 FROM stdin;"),
             Some((Some("app".into()), "t1".into()))

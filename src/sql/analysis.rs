@@ -28,6 +28,7 @@ use pg_query::NodeEnum as N;
 use pg_query::protobuf::{self as pb, KeywordKind, ObjectType as OT, ScanToken, Token};
 
 use super::encoding;
+use super::ident::literal_value;
 
 /// The syntactic role a role name plays in a statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -265,6 +266,11 @@ pub enum ObjectKind {
     Language,
     /// A configuration parameter (`GRANT ... ON PARAMETER`).
     Parameter,
+    /// A transform (`CREATE TRANSFORM FOR type LANGUAGE lang`): in no schema;
+    /// `name` is `type LANGUAGE lang`.
+    Transform,
+    /// An access method (`CREATE ACCESS METHOD`): in no schema.
+    AccessMethod,
     /// Anything else.
     Other,
 }
@@ -312,6 +318,8 @@ impl ObjectKind {
             Cast => "cast",
             Language => "language",
             Parameter => "parameter",
+            Transform => "transform",
+            AccessMethod => "access_method",
             Other => "other",
         }
     }
@@ -966,11 +974,16 @@ impl<'t> Cx<'t> {
             }
             N::GrantRoleStmt(s) => self.grant_role(s)?,
             N::AlterDefaultPrivilegesStmt(s) => {
+                let mut schema = None;
                 for opt in &s.options {
                     if let Some(N::DefElem(d)) = &opt.node {
                         if d.defname == "roles" {
                             let items = list_items(d.arg.as_deref());
                             self.push_spec_list(K::DefaultPrivilegesFor, items)?;
+                        } else if d.defname == "schemas" {
+                            // pg_dump writes one schema; default privileges
+                            // in a schema belong to it.
+                            schema = strings(list_items(d.arg.as_deref())).into_iter().next();
                         }
                     }
                 }
@@ -984,7 +997,7 @@ impl<'t> Cx<'t> {
                     Action::Alter,
                     Some(ObjectRef {
                         kind: ObjectKind::Acl,
-                        schema: None,
+                        schema,
                         name: "DEFAULT PRIVILEGES".to_string(),
                         table: None,
                     }),
@@ -1368,47 +1381,6 @@ fn truncate_name(v: &mut String) {
     }
 }
 
-/// The value of a string literal token: `'...'` with `''`, or `E'...'` with
-/// backslash escapes (also plain literals when `plain_escapes`, i.e. with
-/// `standard_conforming_strings = off`). `None` for forms this does not
-/// decode (octal, hex and Unicode escapes, literals split across lines).
-fn literal_value(s: &str, plain_escapes: bool) -> Option<String> {
-    let (escapes, body) = if let Some(rest) = s.strip_prefix(['E', 'e']) {
-        (true, rest)
-    } else {
-        (plain_escapes, s)
-    };
-    let inner = body.strip_prefix('\'')?.strip_suffix('\'')?;
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                // Doubled quote; a lone quote means the literal was split
-                // (`'a' 'b'` continuation), which we do not decode.
-                if chars.next() != Some('\'') {
-                    return None;
-                }
-                out.push('\'');
-            }
-            '\\' if escapes => match chars.next()? {
-                'b' => out.push('\u{8}'),
-                'f' => out.push('\u{c}'),
-                'n' => out.push('\n'),
-                'r' => out.push('\r'),
-                't' => out.push('\t'),
-                c @ ('0'..='7' | 'x' | 'u' | 'U') => {
-                    let _ = c;
-                    return None;
-                }
-                other => out.push(other),
-            },
-            c => out.push(c),
-        }
-    }
-    Some(out)
-}
-
 // ---------------------------------------------------------------------------
 // Objects.
 
@@ -1772,6 +1744,22 @@ fn objects_only(node: &N) -> (Action, Option<ObjectRef>) {
         ),
         N::CreateOpFamilyStmt(s) => (create, qualified(K::Operator, strings(&s.opfamilyname))),
         N::CreateOpClassStmt(s) => (create, qualified(K::Operator, strings(&s.opclassname))),
+        N::AlterOpFamilyStmt(s) => (
+            Action::Alter,
+            qualified(K::Operator, strings(&s.opfamilyname)),
+        ),
+        N::CreateTransformStmt(s) => {
+            let ty = s
+                .type_name
+                .as_ref()
+                .map(|t| type_name_parts(t).join("."))
+                .unwrap_or_default();
+            (
+                create,
+                Some(simple(K::Transform, &format!("{ty} LANGUAGE {}", s.lang))),
+            )
+        }
+        N::CreateAmStmt(s) => (create, Some(simple(K::AccessMethod, &s.amname))),
         N::AlterFunctionStmt(s) => (
             Action::Alter,
             s.func

@@ -230,10 +230,78 @@ pub fn quote_literal(s: &str) -> String {
     out
 }
 
+/// Quote `s` as a string literal for a session with the given
+/// `standard_conforming_strings`, as pg_dump's `appendStringLiteral` does:
+/// with it off, a value holding a backslash is written `E'…'` with every
+/// backslash doubled.
+pub fn quote_literal_with(s: &str, std_strings: bool) -> String {
+    if std_strings || !s.contains('\\') {
+        return quote_literal(s);
+    }
+    let mut out = String::with_capacity(s.len() + 3);
+    out.push_str("E'");
+    for c in s.chars() {
+        if c == '\'' || c == '\\' {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+/// The value of a string literal token: `'...'` with `''`, or `E'...'` with
+/// backslash escapes (also plain literals when `plain_escapes`, i.e. with
+/// `standard_conforming_strings = off`). `None` for forms this does not
+/// decode (octal, hex and Unicode escapes, literals split across lines).
+pub fn literal_value(s: &str, plain_escapes: bool) -> Option<String> {
+    let (escapes, body) = if let Some(rest) = s.strip_prefix(['E', 'e']) {
+        (true, rest)
+    } else {
+        (plain_escapes, s)
+    };
+    let inner = body.strip_prefix('\'')?.strip_suffix('\'')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                // Doubled quote; a lone quote means the literal was split
+                // (`'a' 'b'` continuation), which we do not decode.
+                if chars.next() != Some('\'') {
+                    return None;
+                }
+                out.push('\'');
+            }
+            '\\' if escapes => match chars.next()? {
+                'b' => out.push('\u{8}'),
+                'f' => out.push('\u{c}'),
+                'n' => out.push('\n'),
+                'r' => out.push('\r'),
+                't' => out.push('\t'),
+                c @ ('0'..='7' | 'x' | 'u' | 'U') => {
+                    let _ = c;
+                    return None;
+                }
+                other => out.push(other),
+            },
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use pg_query::protobuf::KeywordKind;
+
+    #[test]
+    fn literals_for_both_string_settings() {
+        assert_eq!(quote_literal_with("a\\'b", true), "'a\\''b'");
+        assert_eq!(quote_literal_with("a\\'b", false), "E'a\\\\''b'");
+        assert_eq!(quote_literal_with("ab", false), "'ab'");
+    }
 
     #[test]
     fn quote_ident_known_cases() {

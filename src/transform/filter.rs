@@ -27,7 +27,7 @@ use crate::dump::reader::count_newlines;
 use crate::dump::words::{first_words, qualified_name};
 use crate::dump::{Kind, Reader, Segment, header};
 use crate::sql::analysis::{
-    self, Action, Analysis, AnalyzeOptions, ObjectKind, RoleName, RoleRefKind,
+    self, Action, Analysis, AnalyzeOptions, ObjectKind, ObjectRef, RoleName, RoleRefKind,
 };
 use crate::sql::encoding;
 use crate::transform::pattern::Pattern;
@@ -305,6 +305,18 @@ struct Filter<'o, 'w> {
     clean_buf: Vec<u8>,
     clean_drops: Vec<String>,
     clean_seen: HashSet<String>,
+    // What removing a table takes with it, as `DROP TABLE … CASCADE` would:
+    // the tables that inherit from it or are attached as its partitions,
+    // and the views that read it (per database).
+    children: HashMap<Rel, Vec<Rel>>,
+    readers: HashMap<Rel, Vec<Rel>>,
+    // The statement that replaces a removed one, when removing it is not
+    // enough (a partition created before its parent's removal was known).
+    replacement: Option<Vec<u8>>,
+    // A `BEGIN;` (with its comment block) held until something it wraps is
+    // kept: pg_dump wraps large-object data in BEGIN/COMMIT, and a filter
+    // that removes that data must not leave an empty transaction behind.
+    held_begin: Option<Vec<u8>>,
     // Roles the dump creates.
     created_roles: HashSet<String>,
     // Pattern hits, for --strict.
@@ -366,6 +378,10 @@ pub fn filter<R: Read>(
         clean_buf: Vec::new(),
         clean_drops: Vec::new(),
         clean_seen: HashSet::new(),
+        children: HashMap::new(),
+        readers: HashMap::new(),
+        replacement: None,
+        held_begin: None,
         created_roles: HashSet::new(),
         hits,
     };
@@ -449,6 +465,9 @@ impl Filter<'_, '_> {
     }
 
     fn flush_pending(&mut self) -> Result<()> {
+        if let Some(b) = self.held_begin.take() {
+            self.emit(&b)?;
+        }
         let p = std::mem::take(&mut self.pending);
         self.pending_header = None;
         self.pending_last_line = 0;
@@ -595,6 +614,8 @@ impl Filter<'_, '_> {
         self.excluded.clear();
         self.owned_seq.clear();
         self.index_table.clear();
+        self.children.clear();
+        self.readers.clear();
         self.copy_keep = true;
         Ok(())
     }
@@ -914,6 +935,33 @@ impl Filter<'_, '_> {
             return Ok(());
         }
         match fate {
+            Fate::Keep
+                if matches!(class, Class::Session)
+                    && self.needs_objects
+                    && first_words(stmt, 2).len() == 1 =>
+            {
+                let word = first_words(stmt, 1)[0];
+                if word.eq_ignore_ascii_case(b"begin") && self.held_begin.is_none() {
+                    // The lines before the block's header stay where they are.
+                    let split = self.pending_header.unwrap_or(self.pending.len());
+                    let mut held = self.pending.split_off(split);
+                    self.flush_pending()?;
+                    held.extend_from_slice(stmt);
+                    self.held_begin = Some(held);
+                    return Ok(());
+                }
+                if word.eq_ignore_ascii_case(b"commit")
+                    && let Some(begin) = self.held_begin.take()
+                {
+                    self.report.statements_removed += 2;
+                    let line = seg.line - count_newlines(&begin);
+                    self.report
+                        .count("BEGIN/COMMIT around removed statements only", line);
+                    return self.drop_pending();
+                }
+                self.flush_pending()?;
+                self.emit(stmt)
+            }
             Fate::Keep => {
                 self.start_clean_if_create(seg, &class, &fate)?;
                 if self.is_data(&class) && self.clean_buffering {
@@ -1166,6 +1214,12 @@ impl Filter<'_, '_> {
             }
         }
         if let Some(why) = self.object_fate(seg, a)? {
+            if let Some(b) = self.replacement.take() {
+                return Ok(Fate::Replace(
+                    b,
+                    "a partition of a removed table goes with it (DROP TABLE … CASCADE)",
+                ));
+            }
             return Ok(Fate::Drop(why));
         }
 
@@ -1180,7 +1234,7 @@ impl Filter<'_, '_> {
                 .is_some_and(|x| x.kind == ObjectKind::Role)
         {
             return Ok(Fate::Replace(
-                role_if_not_exists(stmt),
+                crate::sql::blocks::if_not_exists(stmt),
                 "--roles-if-not-exists",
             ));
         }
@@ -1400,11 +1454,28 @@ impl Filter<'_, '_> {
             | K::Publication
             | K::Subscription
             | K::LargeObject
-            | K::Acl => self.global_object_fate(),
+            | K::Transform
+            | K::AccessMethod => self.global_object_fate(),
+            // Default privileges in a schema go with it; the others with
+            // the objects in no schema.
+            K::Acl if obj.schema.is_some() => self.schema_object_fate(obj.schema.as_deref()),
+            K::Acl => self.global_object_fate(),
             K::Database | K::Role | K::Tablespace | K::Parameter | K::Comment | K::Other => None,
         };
         if let Some(why) = fate {
+            if obj.kind == K::Table
+                && a.action == Action::Alter
+                && self.selecting()
+                && find_ci(stmt, b"attach partition").is_some()
+            {
+                self.attach_to_removed(seg, obj)?;
+            }
             return Ok(Some(why));
+        }
+        if obj.kind == K::Table && a.action == Action::Create && self.selecting() {
+            if let Some(why) = self.inherits_from_removed(seg, obj)? {
+                return Ok(Some(why));
+            }
         }
         // Kept so far: what it depends on.
         if !self.needs_objects {
@@ -1487,6 +1558,11 @@ impl Filter<'_, '_> {
                                         rel_text(&child)
                                     )));
                                 }
+                                if obj.kind == K::Table
+                                    && let Some(parent) = &this
+                                {
+                                    self.children.entry(parent.clone()).or_default().push(child);
+                                }
                             }
                         }
                         _ => {}
@@ -1495,6 +1571,7 @@ impl Filter<'_, '_> {
             }
             N::ViewStmt(_) | N::CreateTableAsStmt(_) if a.action == Action::Create => {
                 let this = rel(obj.schema.as_deref(), &obj.name);
+                let mut read = Vec::new();
                 for (n, _, _, _) in parsed.protobuf.nodes() {
                     if let pg_query::NodeRef::RangeVar(rv) = n
                         && !rv.schemaname.is_empty()
@@ -1503,6 +1580,7 @@ impl Filter<'_, '_> {
                         if r == this {
                             continue;
                         }
+                        read.push(r.clone());
                         if let Some(why) = self.rel_fate(&r) {
                             self.excluded.insert(this.clone());
                             self.report.warnings.push(format!(
@@ -1514,6 +1592,9 @@ impl Filter<'_, '_> {
                             return Ok(Some("view on a removed relation".into()));
                         }
                     }
+                }
+                for r in read {
+                    self.readers.entry(r).or_default().push(this.clone());
                 }
             }
             N::CreateStatsStmt(s) => {
@@ -1538,6 +1619,148 @@ impl Filter<'_, '_> {
             _ => {}
         }
         Ok(None)
+    }
+
+    /// `CREATE TABLE child (…) INHERITS (parent)` or `PARTITION OF parent`
+    /// when a parent is not in the output: the child goes too, as `DROP
+    /// TABLE parent CASCADE` takes it (its CREATE would fail without the
+    /// parent). A kept child is remembered for a later removal of its parent.
+    fn inherits_from_removed(
+        &mut self,
+        seg: &Segment<'_>,
+        obj: &ObjectRef,
+    ) -> Result<Option<String>> {
+        let stmt = seg.bytes;
+        if find_ci(stmt, b"inherits").is_none() && find_ci(stmt, b"partition of").is_none() {
+            return Ok(None);
+        }
+        let Some(parsed) = parse(stmt, seg.encoding) else {
+            return Ok(None);
+        };
+        let Some(N::CreateStmt(c)) = first_node(&parsed) else {
+            return Ok(None);
+        };
+        let this = rel(obj.schema.as_deref(), &obj.name);
+        for p in &c.inh_relations {
+            let Some(N::RangeVar(rv)) = &p.node else {
+                continue;
+            };
+            let parent = rv_rel(rv);
+            if let Some(why) = self.rel_fate(&parent) {
+                self.report.warnings.push(format!(
+                    "line {}: removed table {}: it inherits from {}, which is not in the output ({why})",
+                    seg.line,
+                    rel_text(&this),
+                    rel_text(&parent)
+                ));
+                self.remove_with_dependents(&this);
+                return Ok(Some(format!(
+                    "inherits from removed table {}",
+                    rel_text(&parent)
+                )));
+            }
+            self.children.entry(parent).or_default().push(this.clone());
+        }
+        Ok(None)
+    }
+
+    /// `ALTER TABLE ONLY parent ATTACH PARTITION child` when the parent was
+    /// removed by an exclusion (-T, -N): pg_dump writes a partition as a
+    /// table of its own, long before it attaches it, so the child is already
+    /// in the output. `DROP TABLE … CASCADE` of the parent would take it:
+    /// the ATTACH is replaced by that child's drop, and everything about the
+    /// child (and what reads it) that follows is removed.
+    fn attach_to_removed(&mut self, seg: &Segment<'_>, obj: &ObjectRef) -> Result<()> {
+        let Some((ts, tn)) = &obj.table else {
+            return Ok(());
+        };
+        let parent = rel(ts.as_deref(), tn);
+        if !self.explicitly_removed(&parent) {
+            return Ok(());
+        }
+        let Some(parsed) = parse(seg.bytes, seg.encoding) else {
+            return Ok(());
+        };
+        let Some(N::AlterTableStmt(s)) = first_node(&parsed) else {
+            return Ok(());
+        };
+        let mut text = String::new();
+        for c in &s.cmds {
+            let Some(N::AlterTableCmd(cmd)) = &c.node else {
+                continue;
+            };
+            let Some(N::PartitionCmd(p)) = cmd.def.as_deref().and_then(|d| d.node.as_ref()) else {
+                continue;
+            };
+            let Some(child) = &p.name else { continue };
+            let mut child = rv_rel(child);
+            if child.0.is_empty() {
+                child.0 = parent.0.clone();
+            }
+            if self.rel_fate(&child).is_some() {
+                continue;
+            }
+            self.report.warnings.push(format!(
+                "line {}: removed partition {} of removed table {}: its CREATE TABLE was \
+                 already written, so it is dropped here",
+                seg.line,
+                rel_text(&child),
+                rel_text(&parent)
+            ));
+            let name = if child.0.is_empty() {
+                crate::sql::quote_ident(&child.1)
+            } else {
+                format!(
+                    "{}.{}",
+                    crate::sql::quote_ident(&child.0),
+                    crate::sql::quote_ident(&child.1)
+                )
+            };
+            text.push_str(&format!(
+                "-- pgpipe-filter: {} is a partition of removed table {}\nDROP TABLE IF EXISTS {name} CASCADE;\n",
+                rel_text(&child),
+                rel_text(&parent)
+            ));
+            self.remove_with_dependents(&child);
+        }
+        if !text.is_empty() {
+            self.replacement = Some(text.into_bytes());
+        }
+        Ok(())
+    }
+
+    /// Whether a relation was removed by an exclusion (-T, -N, or as a
+    /// dependent of one), not merely left unselected by -t/-n.
+    fn explicitly_removed(&mut self, r: &Rel) -> bool {
+        if self.excluded.contains(r) {
+            return true;
+        }
+        let o = self.opts;
+        let schema = (!r.0.is_empty()).then_some(r.0.as_str());
+        o.exclude_tables.iter().any(|p| p.matches(schema, &r.1))
+            || o.exclude_schemas.iter().any(|p| p.matches_name(&r.0))
+    }
+
+    /// Remove a relation and, as CASCADE would, its inheritance children,
+    /// its partitions and the views that read it.
+    fn remove_with_dependents(&mut self, r: &Rel) {
+        let mut todo = vec![r.clone()];
+        while let Some(r) = todo.pop() {
+            if !self.excluded.insert(r.clone()) {
+                continue;
+            }
+            for d in self
+                .children
+                .remove(&r)
+                .into_iter()
+                .chain(self.readers.remove(&r))
+                .flatten()
+            {
+                if d != r {
+                    todo.push(d);
+                }
+            }
+        }
     }
 
     /// Whether any option selects or removes objects.
@@ -1684,9 +1907,7 @@ fn name_of(bytes: &[u8]) -> Option<Rel> {
 
 /// `INSERT INTO [schema.]table …`.
 fn insert_target(stmt: &[u8]) -> Option<Rel> {
-    let i0 = find_ci(stmt, b"into")? + 4;
-    let mut i = i0;
-    let (s, n) = qualified_name(stmt, &mut i)?;
+    let (s, n) = crate::dump::words::insert_target(stmt)?;
     Some(rel(s.as_deref(), &n))
 }
 
@@ -2064,29 +2285,6 @@ fn setting_since(name: &str) -> Option<u32> {
     })
 }
 
-/// `CREATE ROLE x …;` inside a block that skips it when the role exists.
-fn role_if_not_exists(stmt: &[u8]) -> Vec<u8> {
-    let body = stmt.trim_ascii_end();
-    let body = body.strip_suffix(b";").unwrap_or(body);
-    let trail = &stmt[stmt.trim_ascii_end().len()..];
-    let mut tag = b"$pgpipe$".to_vec();
-    let mut n = 0;
-    while memchr::memmem::find(body, &tag).is_some() {
-        n += 1;
-        tag = format!("$pgpipe{n}$").into_bytes();
-    }
-    let mut out = Vec::with_capacity(body.len() + 96);
-    out.extend_from_slice(b"DO ");
-    out.extend_from_slice(&tag);
-    out.extend_from_slice(b"BEGIN ");
-    out.extend_from_slice(body);
-    out.extend_from_slice(b"; EXCEPTION WHEN duplicate_object THEN NULL; END ");
-    out.extend_from_slice(&tag);
-    out.push(b';');
-    out.extend_from_slice(if trail.is_empty() { b"\n" } else { trail });
-    out
-}
-
 /// `CREATE SCHEMA x` becomes `CREATE SCHEMA IF NOT EXISTS x`.
 fn schema_if_not_exists(stmt: &[u8]) -> Option<Vec<u8>> {
     let w = first_words(stmt, 5);
@@ -2215,27 +2413,56 @@ fn drop_for(stmt: &[u8], enc: &str) -> std::result::Result<Option<String>, Strin
             }
         }
         N::CreateFunctionStmt(s) => {
-            let args: Vec<pb::Node> = s
-                .parameters
-                .iter()
-                .filter_map(|p| match &p.node {
-                    Some(N::FunctionParameter(fp))
-                        if fp.mode != pb::FunctionParameterMode::FuncParamOut as i32
-                            && fp.mode != pb::FunctionParameterMode::FuncParamTable as i32 =>
-                    {
-                        fp.arg_type.clone().map(|t| pb::Node {
-                            node: Some(N::TypeName(t)),
-                        })
-                    }
-                    _ => None,
-                })
-                .collect();
+            // A function is named by its input arguments. A procedure's
+            // OUT arguments are part of its signature too, and only the
+            // argument modes tell `p(OUT int, IN int)` from `p(IN int, IN
+            // int)`: its drop lists every argument with its mode, as
+            // pg_dump --clean writes it.
+            use pb::FunctionParameterMode as M;
+            let mut types = Vec::new();
+            let mut params = Vec::new();
+            for p in &s.parameters {
+                let Some(N::FunctionParameter(fp)) = &p.node else {
+                    continue;
+                };
+                let output =
+                    fp.mode == M::FuncParamOut as i32 || fp.mode == M::FuncParamTable as i32;
+                if output && !s.is_procedure {
+                    continue;
+                }
+                let Some(t) = fp.arg_type.clone() else {
+                    continue;
+                };
+                types.push(pb::Node {
+                    node: Some(N::TypeName(t.clone())),
+                });
+                if s.is_procedure {
+                    let mode = if fp.mode == M::FuncParamDefault as i32 {
+                        M::FuncParamIn as i32
+                    } else {
+                        fp.mode
+                    };
+                    params.push(pb::Node {
+                        node: Some(N::FunctionParameter(Box::new(pb::FunctionParameter {
+                            name: String::new(),
+                            arg_type: Some(t),
+                            mode,
+                            defexpr: None,
+                            location: -1,
+                        }))),
+                    });
+                }
+            }
             let ty = if s.is_procedure {
                 OT::ObjectProcedure
             } else {
                 OT::ObjectFunction
             };
-            (ty, with_args(s.funcname.clone(), args))
+            let mut obj = with_args(s.funcname.clone(), types);
+            if let Some(N::ObjectWithArgs(o)) = &mut obj.node {
+                o.objfuncargs = params;
+            }
+            (ty, obj)
         }
         N::CreateStatsStmt(s) => (OT::ObjectStatisticExt, strings_list(&s.defnames)),
         N::CreateEventTrigStmt(s) => (OT::ObjectEventTrigger, string(&s.trigname)),
@@ -2287,17 +2514,7 @@ fn drop_for(stmt: &[u8], enc: &str) -> std::result::Result<Option<String>, Strin
             return deparse(stmt).map(Some);
         }
         N::CreateSubscriptionStmt(s) => {
-            // Detached from its slot first, so that dropping it never
-            // touches the publisher.
-            let name = crate::sql::ident::quote_literal(&s.subname);
-            return Ok(Some(format!(
-                "DO $pgpipe$BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_subscription \
-                 WHERE subname = {name} AND subdbid = (SELECT oid FROM pg_catalog.pg_database \
-                 WHERE datname = pg_catalog.current_database())) THEN \
-                 EXECUTE pg_catalog.format('ALTER SUBSCRIPTION %I DISABLE', {name}); \
-                 EXECUTE pg_catalog.format('ALTER SUBSCRIPTION %I SET (slot_name = NONE)', {name}); \
-                 EXECUTE pg_catalog.format('DROP SUBSCRIPTION %I', {name}); END IF; END $pgpipe$;"
-            )));
+            return Ok(Some(crate::sql::blocks::drop_subscription(&s.subname)));
         }
         _ => return Ok(None),
     };
@@ -2435,6 +2652,24 @@ mod tests {
             Some("DROP OPERATOR IF EXISTS app.===(int, int) CASCADE;".into())
         );
         assert_eq!(d("CREATE SCHEMA app;"), None);
+        // Procedures: OUT arguments count, and only modes tell these apart.
+        assert_eq!(
+            d(
+                "CREATE PROCEDURE public.ptest10(OUT a integer, IN b integer, IN c integer) LANGUAGE sql BEGIN ATOMIC SELECT b - c; END;"
+            ),
+            Some(
+                "DROP PROCEDURE IF EXISTS public.ptest10(OUT int, IN int, IN int) CASCADE;".into()
+            )
+        );
+        assert_eq!(
+            d(
+                "CREATE PROCEDURE public.ptest10(a integer, b integer, INOUT c integer, VARIADIC d integer[]) LANGUAGE sql AS $$ SELECT 1 $$;"
+            ),
+            Some(
+                "DROP PROCEDURE IF EXISTS public.ptest10(IN int, IN int, INOUT int, VARIADIC int[]) CASCADE;"
+                    .into()
+            )
+        );
     }
 
     #[test]
@@ -2465,11 +2700,59 @@ mod tests {
     }
 
     #[test]
-    fn rewrites() {
+    fn schema_selection_leaves_out_objects_in_no_schema_and_empty_transactions() {
+        let input = b"SET client_encoding = 'UTF8';
+CREATE SCHEMA fkpart5;
+CREATE OPERATOR FAMILY public.part_test_int4_ops USING hash;
+ALTER OPERATOR FAMILY public.part_test_int4_ops USING hash ADD
+    FUNCTION 2 (integer, integer) public.part_hashint4_noop(integer,bigint);
+CREATE TRANSFORM FOR integer LANGUAGE sql (FROM SQL WITH FUNCTION prsd_lextype(internal), TO SQL WITH FUNCTION int4recv(internal));
+CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;
+ALTER DEFAULT PRIVILEGES FOR ROLE a IN SCHEMA public GRANT SELECT ON TABLES TO b;
+ALTER DEFAULT PRIVILEGES FOR ROLE a IN SCHEMA fkpart5 GRANT SELECT ON TABLES TO b;
+CREATE TABLE fkpart5.t (a integer);
+
+--
+-- Data for Name: BLOBS; Type: BLOBS; Schema: -; Owner: -
+--
+
+BEGIN;
+
+SELECT pg_catalog.lo_open('16385', 131072);
+SELECT pg_catalog.lowrite(0, '\\x61');
+SELECT pg_catalog.lo_close(0);
+
+COMMIT;
+
+BEGIN;
+SELECT 1;
+COMMIT;
+";
+        let opts = Options {
+            schemas: vec![Pattern::simple("fkpart5").unwrap()],
+            ..Options::default()
+        };
+        let mut out = Vec::new();
+        filter(&input[..], &mut out, &opts, &Progress::default()).unwrap();
         assert_eq!(
-            role_if_not_exists(b"CREATE ROLE \"Bob\";\n"),
-            b"DO $pgpipe$BEGIN CREATE ROLE \"Bob\"; EXCEPTION WHEN duplicate_object THEN NULL; END $pgpipe$;\n".to_vec()
+            String::from_utf8(out).unwrap(),
+            "SET client_encoding = 'UTF8';
+CREATE SCHEMA fkpart5;
+ALTER DEFAULT PRIVILEGES FOR ROLE a IN SCHEMA fkpart5 GRANT SELECT ON TABLES TO b;
+CREATE TABLE fkpart5.t (a integer);
+
+
+
+
+BEGIN;
+SELECT 1;
+COMMIT;
+"
         );
+    }
+
+    #[test]
+    fn rewrites() {
         assert_eq!(
             schema_if_not_exists(b"CREATE SCHEMA app;\n"),
             Some(b"CREATE SCHEMA IF NOT EXISTS app;\n".to_vec())
