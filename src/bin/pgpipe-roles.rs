@@ -43,6 +43,9 @@ struct Args {
     /// Remove PASSWORD clauses from CREATE ROLE and ALTER ROLE.
     #[arg(long)]
     drop_passwords: bool,
+    /// When roles are merged into NEW (several map onto it, or it exists in the dump), let the members of a merged role become members of NEW, with NEW's privileges; refused without it.
+    #[arg(long)]
+    grant_new_role_to_members: bool,
     /// Print what was changed, per role and kind of reference, on stderr.
     #[arg(long)]
     report: bool,
@@ -84,6 +87,7 @@ fn main() {
                 no_acl: args.no_acl,
                 only_roles: args.only_roles.clone(),
                 drop_passwords: args.drop_passwords,
+                grant_new_role_to_members: args.grant_new_role_to_members,
                 record_edits: false,
                 max_statement: args.max_statement,
             };

@@ -49,6 +49,9 @@ pub struct DecodeError {
 
 /// How one client encoding is turned into text.
 enum Scheme {
+    /// SQL_ASCII: no conversion at all; decoded like LATIN1 (one character
+    /// per byte), encoded as the UTF-8 bytes themselves.
+    Raw,
     /// ASCII-compatible 8-bit encodings with a fixed byte-to-char table
     /// for bytes >= 0x80 (`f(b)`).
     Bytewise(fn(u8) -> char),
@@ -87,7 +90,7 @@ fn scheme_for(name: &str) -> Option<Scheme> {
         .collect();
     use encoding_rs as e;
     let s = match key.as_str() {
-        "SQLASCII" => Scheme::Bytewise(sql_ascii_char),
+        "SQLASCII" => Scheme::Raw,
         // ISO-8859-1 maps each byte to the code point of the same value
         // (encoding_rs would treat the label as windows-1252).
         "LATIN1" | "ISO88591" => Scheme::Bytewise(char::from),
@@ -191,9 +194,65 @@ pub fn decode<'a>(stmt: &'a [u8], encoding: &str) -> Result<Decoded<'a>, DecodeE
         });
     }
     match scheme {
+        Scheme::Raw => Ok(decode_bytewise(stmt, sql_ascii_char)),
         Scheme::Bytewise(f) => Ok(decode_bytewise(stmt, f)),
         Scheme::Whatwg(enc) => decode_whatwg(stmt, enc, encoding),
     }
+}
+
+/// `text` in client encoding `encoding`: the bytes a dump in that encoding
+/// holds for it. `None` when the encoding cannot represent a character of
+/// it (or is not one this module knows). Under `SQL_ASCII`, which does no
+/// conversion, the bytes are the UTF-8 bytes of `text`.
+pub fn encode<'a>(text: &'a str, encoding: &str) -> Option<Cow<'a, [u8]>> {
+    if text.is_ascii() || is_utf8_name(encoding) {
+        return Some(Cow::Borrowed(text.as_bytes()));
+    }
+    match scheme_for(encoding)? {
+        Scheme::Raw => Some(Cow::Borrowed(text.as_bytes())),
+        Scheme::Bytewise(f) => {
+            let mut out = Vec::with_capacity(text.len());
+            for c in text.chars() {
+                if c.is_ascii() {
+                    out.push(c as u8);
+                    continue;
+                }
+                let b = (0x80..=0xffu8).find(|&b| f(b) == c)?;
+                out.push(b);
+            }
+            Some(Cow::Owned(out))
+        }
+        Scheme::Whatwg(enc) => {
+            let mut encoder = enc.new_encoder();
+            let mut out = Vec::with_capacity(text.len() * 2 + 8);
+            let (result, _) =
+                encoder.encode_from_utf8_to_vec_without_replacement(text, &mut out, true);
+            match result {
+                encoding_rs::EncoderResult::InputEmpty => {}
+                _ => return None,
+            }
+            // A strict round trip: what PostgreSQL decodes must be the text.
+            let back = decode(&out, encoding).ok()?;
+            (back.text == text).then_some(Cow::Owned(out))
+        }
+    }
+}
+
+/// The forms a name given in UTF-8 (on the command line) can take inside a
+/// dump in client encoding `encoding`, as the decoded text the analysis
+/// sees: the name itself (written in that encoding) and its UTF-8 bytes read
+/// as that encoding (a role created from a UTF-8 session keeps those bytes
+/// in the shared catalog, and pg_dump of a database in another encoding
+/// prints them unconverted). One form when both are the same.
+pub fn dump_forms(name: &str, encoding: &str) -> Vec<String> {
+    let mut forms = vec![name.to_string()];
+    if !name.is_ascii()
+        && let Ok(d) = decode(name.as_bytes(), encoding)
+        && d.text != name
+    {
+        forms.push(d.text.into_owned());
+    }
+    forms
 }
 
 fn decode_bytewise(stmt: &[u8], f: fn(u8) -> char) -> Decoded<'_> {
@@ -313,6 +372,29 @@ mod tests {
         assert_eq!(d.text, "SET ROLE '\u{8868}';");
         let close = d.text.rfind('\'').unwrap();
         assert_eq!(d.orig_offset(close), 12);
+    }
+
+    #[test]
+    fn encode_and_forms() {
+        assert_eq!(encode("r\u{f4}le", "LATIN1").unwrap().as_ref(), b"r\xf4le");
+        assert_eq!(encode("\u{20ac}", "WIN1252").unwrap().as_ref(), b"\x80");
+        assert_eq!(encode("\u{20ac}", "LATIN1"), None);
+        assert_eq!(encode("\u{30ed}", "EUC_JP").unwrap().as_ref(), b"\xa5\xed");
+        assert_eq!(encode("\u{30ed}", "LATIN1"), None);
+        assert_eq!(
+            encode("r\u{f4}le", "SQL_ASCII").unwrap().as_ref(),
+            "r\u{f4}le".as_bytes()
+        );
+        assert_eq!(encode("\u{11e}", "LATIN5").unwrap().as_ref(), b"\xd0");
+        assert_eq!(
+            dump_forms("r\u{f4}le", "LATIN1"),
+            vec!["r\u{f4}le".to_string(), "r\u{c3}\u{b4}le".to_string()]
+        );
+        assert_eq!(
+            dump_forms("r\u{f4}le", "UTF8"),
+            vec!["r\u{f4}le".to_string()]
+        );
+        assert_eq!(dump_forms("alice", "LATIN1"), vec!["alice".to_string()]);
     }
 
     #[test]
