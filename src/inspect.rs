@@ -145,6 +145,10 @@ struct State {
     ending: Ending,
     copy_table: Option<QualifiedName>,
     lf_lines: u64,
+    /// Tables whose columns name roles (aclitem, regrole), and the fields
+    /// of the COPY block being read when its table is one.
+    role_columns: crate::sql::role_columns::RoleColumns,
+    copy_roles: Option<crate::transform::roles::data::CopyFields>,
 }
 
 /// Read a dump, copying it unchanged to `passthrough` when given, and
@@ -181,8 +185,12 @@ pub fn inspect<R: Read>(
                 {
                     tr.data_bytes += seg.bytes.len() as u64;
                 }
+                if seg.kind == Kind::CopyData {
+                    st.copy_roles(seg.bytes, seg.encoding, line);
+                }
             }
             Kind::CopyEnd => {
+                st.copy_roles = None;
                 if let Some(t) = st.copy_table.take()
                     && let Some(tr) = st.tables.get_mut(&t)
                 {
@@ -257,7 +265,54 @@ impl State {
         }
     }
 
+    /// A role named by table data (an aclitem or regrole value).
+    fn data_role(&mut self, name: &str) {
+        let c = self.roles.entry(name.to_string()).or_default();
+        c.references += 1;
+        *c.kinds.entry("data").or_default() += 1;
+    }
+
+    /// The roles named by the role-typed fields of COPY rows.
+    fn copy_roles(&mut self, rows: &[u8], encoding: &str, line: u64) {
+        let Some(cf) = self.copy_roles.take() else {
+            return;
+        };
+        let mut named = Vec::new();
+        for row in rows.split_inclusive(|&b| b == b'\n') {
+            let mut keep = |_: &str| crate::transform::roles::data::NameFate::Keep;
+            let r = crate::transform::roles::data::copy_row(
+                row,
+                &cf.fields,
+                encoding,
+                &mut keep,
+                &mut |n| named.push(n.to_string()),
+            );
+            if let Err((_, e)) = r {
+                self.warn(
+                    Some(line),
+                    "unparsed_data",
+                    format!("a role-typed value was not read: {}", e.0),
+                );
+                break;
+            }
+        }
+        for n in named {
+            self.data_role(&n);
+        }
+        self.copy_roles = Some(cf);
+    }
+
     fn statement(&mut self, stmt: &[u8], line: u64, encoding: &str, std_strings: bool, kind: Kind) {
+        self.role_columns.observe(stmt, encoding);
+        if kind == Kind::CopyStatement
+            && !self.role_columns.is_empty()
+            && let Some((schema, name)) = crate::dump::words::copy_target(stmt)
+            && let Some(table) = self.role_columns.table(schema.as_deref(), &name)
+        {
+            self.copy_roles =
+                crate::transform::roles::data::copy_fields(stmt, encoding, table).ok();
+        }
+
         if self.report.encoding.is_none()
             && let Some(v) = crate::dump::reader::set_value(stmt, b"client_encoding")
         {
@@ -283,6 +338,32 @@ impl State {
                 .is_some_and(|x| x.eq_ignore_ascii_case(w.as_bytes()))
         };
         if is(0, "insert") && is(1, "into") {
+            if !self.role_columns.is_empty()
+                && let Some((schema, name)) = crate::dump::words::insert_target(stmt)
+                && let Some(table) = self.role_columns.table(schema.as_deref(), &name)
+            {
+                let mut named = Vec::new();
+                let mut keep = |_: &str| crate::transform::roles::data::NameFate::Keep;
+                let r = crate::transform::roles::data::insert(
+                    stmt,
+                    table,
+                    encoding,
+                    std_strings,
+                    &mut keep,
+                    &mut |n| named.push(n.to_string()),
+                    &|_| false,
+                );
+                if let Err(e) = r {
+                    self.warn(
+                        Some(line),
+                        "unparsed_data",
+                        format!("a role-typed value was not read: {}", e.0),
+                    );
+                }
+                for n in named {
+                    self.data_role(&n);
+                }
+            }
             if let Some((name, rows)) = insert_target(stmt, std_strings) {
                 let t = self
                     .tables

@@ -470,6 +470,22 @@ pub fn analyze_with(
     encoding: &str,
     opts: &AnalyzeOptions,
 ) -> Result<Analysis, AnalysisError> {
+    // pgpipe-filter --roles-if-not-exists wraps CREATE ROLE in a DO block:
+    // the statement is what it wraps, with spans in the block's bytes.
+    if let Some(super::blocks::OwnBlock::IfNotExists { inner }) = super::blocks::recognise(stmt) {
+        let mut a = analyze_with(&stmt[inner.clone()], encoding, opts)?;
+        let shift = |r: &mut Range<usize>| *r = r.start + inner.start..r.end + inner.start;
+        for r in &mut a.role_refs {
+            shift(&mut r.span);
+            if let Some(l) = &mut r.list {
+                shift(&mut l.removal);
+            }
+            if let Some(c) = &mut r.clause {
+                shift(c);
+            }
+        }
+        return Ok(a);
+    }
     let decoded = encoding::decode(stmt, encoding).map_err(|e| AnalysisError {
         message: e.message,
         offset: e.offset,
@@ -544,6 +560,14 @@ pub fn may_reference_roles(stmt: &[u8]) -> bool {
         return false;
     };
     let is = |w: Word<'_>, s: &str| !w.quoted && w.text.eq_ignore_ascii_case(s.as_bytes());
+    if is(first, "do") {
+        return match super::blocks::recognise(stmt) {
+            Some(super::blocks::OwnBlock::IfNotExists { inner }) => {
+                may_reference_roles(&stmt[inner])
+            }
+            _ => false,
+        };
+    }
     if ["alter", "grant", "revoke", "reassign", "security", "reset"]
         .iter()
         .any(|k| is(first, k))
@@ -1952,6 +1976,19 @@ mod tests {
         for s in no {
             assert!(!may_reference_roles(s), "{}", String::from_utf8_lossy(s));
         }
+    }
+
+    #[test]
+    fn pgpipe_role_blocks_are_seen_through() {
+        let stmt =
+            crate::sql::blocks::if_not_exists(b"CREATE ROLE \"3f9a2c71\" IN ROLE readers;\n");
+        assert!(may_reference_roles(&stmt));
+        let a = analyze(&stmt, "UTF8").unwrap();
+        assert_eq!(a.action, Action::Create);
+        let spans: Vec<&[u8]> = a.role_refs.iter().map(|r| &stmt[r.span.clone()]).collect();
+        assert_eq!(spans, [&b"\"3f9a2c71\""[..], b"readers"]);
+        // Any other DO block is opaque.
+        assert!(!may_reference_roles(b"DO $$BEGIN CREATE ROLE x; END $$;"));
     }
 
     #[test]

@@ -1232,6 +1232,7 @@ impl Filter<'_, '_> {
             && a.object
                 .as_ref()
                 .is_some_and(|x| x.kind == ObjectKind::Role)
+            && crate::sql::blocks::recognise(stmt).is_none()
         {
             return Ok(Fate::Replace(
                 crate::sql::blocks::if_not_exists(stmt),
@@ -2748,6 +2749,30 @@ BEGIN;
 SELECT 1;
 COMMIT;
 "
+        );
+    }
+
+    #[test]
+    fn filter_reads_its_own_role_blocks() {
+        let run = |input: &[u8], opts: &Options| {
+            let mut out = Vec::new();
+            filter(input, &mut out, opts, &Progress::default()).unwrap();
+            out
+        };
+        let opts = Options {
+            roles_if_not_exists: true,
+            ..Options::default()
+        };
+        let once = run(b"CREATE ROLE a;\nCREATE ROLE b;\n", &opts);
+        assert_eq!(run(&once, &opts), once, "wrapped twice");
+        let skip = Options {
+            roles_if_not_exists: true,
+            skip_roles: vec!["a".into()],
+            ..Options::default()
+        };
+        assert_eq!(
+            String::from_utf8(run(&once, &skip)).unwrap(),
+            "DO $pgpipe$BEGIN CREATE ROLE b; EXCEPTION WHEN duplicate_object THEN NULL; END $pgpipe$;\n"
         );
     }
 

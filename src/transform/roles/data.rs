@@ -630,6 +630,76 @@ pub struct Field {
     pub array: bool,
 }
 
+/// The fields of a COPY block that name roles.
+#[derive(Debug, Clone, Default)]
+pub struct CopyFields {
+    pub fields: Vec<Field>,
+    /// (index, column name) of each field in `fields`.
+    pub names: Vec<(usize, String)>,
+    /// Columns whose values may name roles in a form pgpipe does not
+    /// rewrite: (index, column name, why).
+    pub opaque: Vec<(usize, String, String)>,
+}
+
+/// Which fields of `COPY table (…) FROM stdin` rows name roles.
+pub fn copy_fields(stmt: &[u8], encoding: &str, table: &Table) -> Result<CopyFields, ValueError> {
+    let cols = copy_columns(stmt, encoding)
+        .ok_or_else(|| ValueError("cannot read its column list".into()))?;
+    let list: Vec<String> = if cols.is_empty() {
+        if table.positions_unknown {
+            return Err(ValueError(
+                "it lists no columns, and the positions of the table's role-typed columns are \
+                 unknown (it inherits columns this dump did not show)"
+                    .into(),
+            ));
+        }
+        table.columns.iter().map(|(n, _)| n.clone()).collect()
+    } else {
+        cols
+    };
+    let mut out = CopyFields::default();
+    for (i, col) in list.iter().enumerate() {
+        match table.column(col) {
+            Some(Column::Role { ty, array }) => {
+                out.fields.push(Field {
+                    index: i,
+                    ty: *ty,
+                    array: *array,
+                });
+                out.names.push((i, col.clone()));
+            }
+            Some(Column::Opaque(why)) => out.opaque.push((i, col.clone(), why.clone())),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The column list of a `COPY t (a, b) FROM stdin` statement (empty when
+/// it has none); `None` when it does not parse.
+fn copy_columns(stmt: &[u8], enc: &str) -> Option<Vec<String>> {
+    let d = encoding::decode(stmt, enc).ok()?;
+    let parsed = pg_query::parse(&d.text, 0).ok()?;
+    let node = parsed
+        .protobuf
+        .stmts
+        .first()?
+        .stmt
+        .as_ref()?
+        .node
+        .as_ref()?;
+    let N::CopyStmt(c) = node else { return None };
+    Some(
+        c.attlist
+            .iter()
+            .filter_map(|n| match &n.node {
+                Some(N::String(s)) => Some(s.sval.clone()),
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
 /// Rewrite the role-typed `fields` of one COPY text row (its bytes with the
 /// line ending) in client encoding `encoding`. `Ok(None)` when nothing
 /// changed. `what` names a field for errors (its index).

@@ -12,7 +12,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 
-use pg_query::NodeEnum as N;
 use pg_query::protobuf::Token;
 
 use super::data::{self, Field, NameFate};
@@ -24,7 +23,7 @@ use crate::sql::analysis::{
 };
 use crate::sql::blocks::{self, OwnBlock};
 use crate::sql::encoding;
-use crate::sql::role_columns::{Column, RoleColumns};
+use crate::sql::role_columns::RoleColumns;
 
 /// The decision for one statement.
 pub enum Outcome {
@@ -477,45 +476,15 @@ impl<'o> State<'o> {
             Some(s) => format!("{s}.{name}"),
             None => name.clone(),
         };
-        let cols = copy_columns(seg.bytes, seg.encoding).ok_or_else(|| {
-            Error::runtime(format!(
-                "cannot read the column list of COPY {what}, whose table has role-typed columns"
-            ))
-            .at_line(seg.line)
-        })?;
-        let list: Vec<String> = if cols.is_empty() {
-            if table.positions_unknown {
-                return Err(Error::runtime(format!(
-                    "COPY {what} lists no columns, and the positions of its role-typed columns \
-                     are unknown (it inherits columns this dump did not show)"
-                ))
-                .at_line(seg.line));
-            }
-            table.columns.iter().map(|(n, _)| n.clone()).collect()
-        } else {
-            cols
-        };
-        let mut block = CopyBlock {
+        let fields = data::copy_fields(seg.bytes, seg.encoding, &table)
+            .map_err(|e| Error::runtime(format!("COPY {what}: {}", e.0)).at_line(seg.line))?;
+        let block = CopyBlock {
             table: what,
-            fields: Vec::new(),
-            names: Vec::new(),
-            opaque: Vec::new(),
+            fields: fields.fields,
+            names: fields.names,
+            opaque: fields.opaque,
             rows: 0,
         };
-        for (i, col) in list.iter().enumerate() {
-            match table.column(col) {
-                Some(Column::Role { ty, array }) => {
-                    block.fields.push(Field {
-                        index: i,
-                        ty: *ty,
-                        array: *array,
-                    });
-                    block.names.push((i, col.clone()));
-                }
-                Some(Column::Opaque(why)) => block.opaque.push((i, col.clone(), why.clone())),
-                _ => {}
-            }
-        }
         if !block.fields.is_empty() || !block.opaque.is_empty() {
             self.copy = Some(block);
         }
@@ -636,31 +605,6 @@ fn fate_of(
             NameFate::Drop
         }
     }
-}
-
-/// The column list of a `COPY t (a, b) FROM stdin` statement (empty when
-/// it has none); `None` when it does not parse.
-fn copy_columns(stmt: &[u8], enc: &str) -> Option<Vec<String>> {
-    let d = encoding::decode(stmt, enc).ok()?;
-    let parsed = pg_query::parse(&d.text, 0).ok()?;
-    let node = parsed
-        .protobuf
-        .stmts
-        .first()?
-        .stmt
-        .as_ref()?
-        .node
-        .as_ref()?;
-    let N::CopyStmt(c) = node else { return None };
-    Some(
-        c.attlist
-            .iter()
-            .filter_map(|n| match &n.node {
-                Some(N::String(s)) => Some(s.sval.clone()),
-                _ => None,
-            })
-            .collect(),
-    )
 }
 
 /// Whether the statement starts with the word DO.
