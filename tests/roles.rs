@@ -531,6 +531,104 @@ ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO rdsadmin;";
     }
 }
 
+/// Finding: a pg_dumpall of a managed host (3f9a2c71 with a password,
+/// readers NOLOGIN, synapse LOGIN without one), through
+/// `pgpipe-filter --database synapse --roles-if-not-exists | pgpipe-roles
+/// --map 3f9a2c71=synapse --map readers=synapse --drop rdsadmin`, into a
+/// server whose synapse exists with its own password: the target's synapse
+/// keeps its password and LOGIN (3f9a2c71's password and readers' NOLOGIN
+/// used to be applied to it, whichever came last), and the data arrives.
+#[test]
+fn merged_roles_leave_the_target_role_alone() {
+    const FILTER: &str = env!("CARGO_BIN_EXE_pgpipe-filter");
+    for v in Version::ALL {
+        let src = Server::start(v);
+        src.psql(
+            "postgres",
+            "CREATE ROLE \"3f9a2c71\" LOGIN PASSWORD 'managed-secret'; \
+             CREATE ROLE readers NOLOGIN; CREATE ROLE synapse LOGIN; CREATE ROLE rdsadmin; \
+             GRANT readers TO \"3f9a2c71\"; \
+             CREATE DATABASE synapse OWNER \"3f9a2c71\";",
+        );
+        let (code, _, err) = src.psql_status(
+            "synapse",
+            b"SET ROLE \"3f9a2c71\";\nCREATE TABLE events (id int, body text);\n\
+              INSERT INTO events VALUES (1, 'ALTER ROLE readers WITH NOLOGIN;');\n\
+              GRANT SELECT ON events TO readers;\nGRANT SELECT ON events TO rdsadmin;\n",
+            &["-q", "-v", "ON_ERROR_STOP=1"],
+        );
+        assert_eq!(code, 0, "{err}");
+        let dumpall = src.pg_dumpall(&[]);
+
+        let mut filter = Command::new(FILTER);
+        filter.args([
+            "--no-progress",
+            "--database",
+            "synapse",
+            "--roles-if-not-exists",
+        ]);
+        let filtered = run(&mut filter, Some(&dumpall));
+        assert_eq!(
+            exit_code(&filtered),
+            0,
+            "{}",
+            String::from_utf8_lossy(&filtered.stderr)
+        );
+        let (code, out, err) = roles(
+            &[
+                "--map",
+                "3f9a2c71=synapse",
+                "--map",
+                "readers=synapse",
+                "--drop",
+                "rdsadmin",
+                "--report",
+            ],
+            &filtered.stdout,
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            err.contains("left out: the dump defines synapse itself"),
+            "{err}"
+        );
+
+        let dst = Server::start(v);
+        dst.psql(
+            "postgres",
+            "CREATE ROLE synapse LOGIN PASSWORD 'target-secret';",
+        );
+        let before = dst.lines(
+            "postgres",
+            "SELECT rolname, rolcanlogin, rolpassword FROM pg_authid WHERE rolname = 'synapse'",
+        );
+        let (code, _, stderr) = dst.psql_status("postgres", &out, &["-q", "-v", "ON_ERROR_STOP=1"]);
+        assert_eq!(code, 0, "{stderr}");
+        let after = dst.lines(
+            "postgres",
+            "SELECT rolname, rolcanlogin, rolpassword FROM pg_authid WHERE rolname = 'synapse'",
+        );
+        assert_eq!(after, before, "the target's synapse changed");
+        assert_eq!(
+            dst.lines(
+                "postgres",
+                "SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1"
+            ),
+            ["postgres", "synapse"]
+        );
+        assert_eq!(
+            dst.table_digest("synapse", "public.events"),
+            src.table_digest("synapse", "public.events")
+        );
+        assert_eq!(
+            dst.lines(
+                "synapse",
+                "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'events'"
+            ),
+            ["synapse"]
+        );
+    }
+}
+
 fn replace_tablespace_dir(dump: &[u8], from: &Server, fx_dir: &std::path::Path) -> Vec<u8> {
     let old = format!("LOCATION '{}';", fx_dir.display());
     let new = format!("LOCATION '{}';", from.new_dir("ts1").display());
