@@ -885,3 +885,173 @@ proptest::proptest! {
         }
     }
 }
+
+/// The byte forms a role name takes in the encoding tests.
+struct EncodingCase {
+    encoding: &'static str,
+    /// The role's name as given on the command line (UTF-8).
+    role: &'static str,
+    /// How the role is created: from a session on `postgres` (UTF-8 bytes,
+    /// the usual case) or from a session on the database in `encoding`.
+    created_in_db: bool,
+    /// A table name in the database's encoding.
+    table: &'static [u8],
+}
+
+const ENCODING_CASES: &[EncodingCase] = &[
+    EncodingCase {
+        encoding: "LATIN1",
+        role: "r\u{f4}le",
+        created_in_db: false,
+        table: b"caf\xe9",
+    },
+    EncodingCase {
+        encoding: "WIN1252",
+        role: "r\u{20ac}le",
+        created_in_db: false,
+        table: b"caf\xe9 \x80",
+    },
+    EncodingCase {
+        encoding: "EUC_JP",
+        role: "\u{30ed}\u{30fc}\u{30eb}",
+        created_in_db: true,
+        table: b"\xa5\xc6\xa1\xbc\xa5\xd6\xa5\xeb",
+    },
+    EncodingCase {
+        encoding: "SQL_ASCII",
+        role: "r\u{f4}le",
+        created_in_db: false,
+        table: b"caf\xc3\xa9",
+    },
+];
+
+/// Finding: in a dump whose client encoding is not UTF-8, `--map OLD=NEW`
+/// rewrote the `-- … Owner:` headers but not the statements. Each case is
+/// checked against PostgreSQL: the original restored and then
+/// `ALTER ROLE OLD RENAME TO synapse` gives the same database (pg_dump of
+/// both, data included) as the rewritten dump restored; and no byte form of
+/// the old name is left in the output.
+#[test]
+fn non_utf8_dumps_rename_like_alter_role() {
+    for v in Version::ALL {
+        let server = Server::start(v);
+        for case in ENCODING_CASES {
+            let enc = case.encoding;
+            let src = format!("src_{}", enc.to_lowercase());
+            server.psql(
+                "postgres",
+                &format!(
+                    "CREATE DATABASE {src} ENCODING '{enc}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+                ),
+            );
+            // The role's bytes: UTF-8 from a session on postgres, or the
+            // database's encoding from a session on it.
+            let role_in_db = pgpipe::sql::encoding::encode(case.role, enc)
+                .unwrap()
+                .into_owned();
+            let role_bytes: Vec<u8> = if case.created_in_db {
+                role_in_db.clone()
+            } else {
+                case.role.as_bytes().to_vec()
+            };
+            let quoted = |b: &[u8]| [&b"\""[..], b, b"\""].concat();
+            let db_for_role = if case.created_in_db {
+                src.as_str()
+            } else {
+                "postgres"
+            };
+            let session = if case.created_in_db { enc } else { "SQL_ASCII" };
+            let mut create_all =
+                format!("SET client_encoding = '{session}';\nCREATE ROLE ").into_bytes();
+            create_all.extend_from_slice(&quoted(&role_bytes));
+            create_all.extend_from_slice(b" LOGIN;\n");
+            let (code, _, err) =
+                server.psql_status(db_for_role, &create_all, &["-q", "-v", "ON_ERROR_STOP=1"]);
+            assert_eq!(code, 0, "{enc}: {err}");
+            let mut sql = format!("SET client_encoding = '{enc}';\n").into_bytes();
+            for part in [
+                &b"CREATE TABLE public."[..],
+                &quoted(case.table),
+                b" (id int, note text);\nINSERT INTO public.",
+                &quoted(case.table),
+                b" VALUES (1, 'owner ",
+                &role_bytes,
+                b"');\nALTER TABLE public.",
+                &quoted(case.table),
+                b" OWNER TO ",
+                &quoted(&role_bytes),
+                b";\nGRANT SELECT ON public.",
+                &quoted(case.table),
+                b" TO ",
+                &quoted(&role_bytes),
+                b";\nALTER SCHEMA public OWNER TO ",
+                &quoted(&role_bytes),
+                b";\n",
+            ] {
+                sql.extend_from_slice(part);
+            }
+            let (code, _, err) = server.psql_status(&src, &sql, &["-q", "-v", "ON_ERROR_STOP=1"]);
+            assert_eq!(code, 0, "{enc}: {err}");
+            let dump = server.pg_dump(&src, &["--restrict-key=K"]);
+            let text = String::from_utf8_lossy(&dump);
+            assert!(
+                text.contains(&format!("SET client_encoding = '{enc}';")),
+                "{enc}"
+            );
+
+            let out = roles_ok(&["--map", &format!("{}=synapse", case.role)], &dump);
+            // No form of the old name is left, except in the row's text.
+            let row = [&b"owner "[..], &role_bytes].concat();
+            let without_row =
+                String::from_utf8_lossy(&out).replace(&*String::from_utf8_lossy(&row), "");
+            for form in [case.role.as_bytes(), &role_in_db[..]] {
+                assert!(
+                    !without_row.contains(&*String::from_utf8_lossy(form)),
+                    "{enc} v{}: {:?} left in:\n{without_row}",
+                    v.major(),
+                    String::from_utf8_lossy(form)
+                );
+            }
+
+            // PostgreSQL's answer: restore the original, rename the role.
+            let restore = |db: &str, bytes: &[u8]| {
+                server.psql(
+                    "postgres",
+                    &format!(
+                        "CREATE DATABASE {db} ENCODING '{enc}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+                    ),
+                );
+                let (code, _, err) =
+                    server.psql_status(db, bytes, &["-q", "-v", "ON_ERROR_STOP=1"]);
+                assert_eq!(code, 0, "{enc} restore into {db}: {err}");
+            };
+            let want_db = format!("want_{}", enc.to_lowercase());
+            let got_db = format!("got_{}", enc.to_lowercase());
+            restore(&want_db, &dump);
+            let mut rename =
+                format!("SET client_encoding = '{session}';\nALTER ROLE ").into_bytes();
+            rename.extend_from_slice(&quoted(&role_bytes));
+            rename.extend_from_slice(b" RENAME TO synapse;\n");
+            let (code, _, err) =
+                server.psql_status(db_for_role, &rename, &["-q", "-v", "ON_ERROR_STOP=1"]);
+            assert_eq!(code, 0, "{enc}: {err}");
+            restore(&got_db, &out);
+            let want = server.pg_dump(&want_db, &["--restrict-key=K"]);
+            let got = server.pg_dump(&got_db, &["--restrict-key=K"]);
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&want),
+                "{enc} on {}",
+                v.major()
+            );
+            assert!(String::from_utf8_lossy(&got).contains("OWNER TO synapse;"));
+            server.psql("postgres", "ALTER ROLE synapse RENAME TO placeholder_role");
+            server.psql(
+                "postgres",
+                &format!(
+                    "DROP DATABASE {src}; DROP DATABASE {want_db}; DROP DATABASE {got_db}; DROP ROLE placeholder_role;"
+                ),
+            );
+        }
+    }
+}
