@@ -238,6 +238,32 @@ pub fn encode<'a>(text: &'a str, encoding: &str) -> Option<Cow<'a, [u8]>> {
     }
 }
 
+/// Text that [`decode`] made from a dump in client encoding `encoding`,
+/// possibly edited, back to the dump's bytes: the inverse of `decode`.
+/// The same as [`encode`] except under `SQL_ASCII`, where `decode` read
+/// each byte as one character. Text written for the dump by the user
+/// (a new role name) must go through [`dump_text`] first.
+pub fn reencode<'a>(text: &'a str, encoding: &str) -> Option<Cow<'a, [u8]>> {
+    if text.is_ascii() {
+        return Some(Cow::Borrowed(text.as_bytes()));
+    }
+    if matches!(scheme_for(encoding), Some(Scheme::Raw)) {
+        return text
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).ok())
+            .collect::<Option<Vec<u8>>>()
+            .map(Cow::Owned);
+    }
+    encode(text, encoding)
+}
+
+/// A name given in UTF-8, as the text [`decode`] would make of the bytes
+/// [`encode`] writes for it: what to put beside decoded dump text.
+pub fn dump_text(name: &str, encoding: &str) -> Option<String> {
+    let bytes = encode(name, encoding)?;
+    decode(&bytes, encoding).ok().map(|d| d.text.into_owned())
+}
+
 /// The forms a name given in UTF-8 (on the command line) can take inside a
 /// dump in client encoding `encoding`, as the decoded text the analysis
 /// sees: the name itself (written in that encoding) and its UTF-8 bytes read
@@ -395,6 +421,15 @@ mod tests {
             vec!["r\u{f4}le".to_string()]
         );
         assert_eq!(dump_forms("alice", "LATIN1"), vec!["alice".to_string()]);
+        // SQL_ASCII: dump text goes back byte for byte; a user's name is UTF-8.
+        let d = decode(b"r\xf4le", "SQL_ASCII").unwrap();
+        assert_eq!(reencode(&d.text, "SQL_ASCII").unwrap().as_ref(), b"r\xf4le");
+        let new = dump_text("\u{e9}", "SQL_ASCII").unwrap();
+        assert_eq!(
+            reencode(&new, "SQL_ASCII").unwrap().as_ref(),
+            "\u{e9}".as_bytes()
+        );
+        assert_eq!(reencode("\u{e9}", "LATIN1").unwrap().as_ref(), b"\xe9");
     }
 
     #[test]

@@ -303,8 +303,9 @@ struct Filter<'o, 'w> {
     // --clean
     clean_buffering: bool,
     clean_buf: Vec<u8>,
-    clean_drops: Vec<String>,
-    clean_seen: HashSet<String>,
+    /// The drops, in the dump's client encoding.
+    clean_drops: Vec<Vec<u8>>,
+    clean_seen: HashSet<Vec<u8>>,
     // What removing a table takes with it, as `DROP TABLE … CASCADE` would:
     // the tables that inherit from it or are attached as its partitions,
     // and the views that read it (per database).
@@ -494,16 +495,16 @@ impl Filter<'_, '_> {
         self.clean_buffering = false;
         let drops = std::mem::take(&mut self.clean_drops);
         if !drops.is_empty() {
-            let mut text = String::from(
-                "\n-- pgpipe-filter --clean: drop what this dump creates, in reverse order\n",
-            );
+            let mut text =
+                b"\n-- pgpipe-filter --clean: drop what this dump creates, in reverse order\n"
+                    .to_vec();
             for d in drops.iter().rev() {
-                text.push_str(d);
-                text.push('\n');
+                text.extend_from_slice(d);
+                text.push(b'\n');
             }
-            text.push('\n');
+            text.push(b'\n');
             self.report.drops_emitted += drops.len() as u64;
-            self.write_out(text.as_bytes())?;
+            self.write_out(&text)?;
         }
         let buf = std::mem::take(&mut self.clean_buf);
         self.write_out(&buf)
@@ -1033,6 +1034,14 @@ impl Filter<'_, '_> {
             _ => None,
         };
         if let Some(d) = drop {
+            // The deparser wrote decoded text: back to the dump's bytes.
+            let Some(d) = encoding::reencode(&d, seg.encoding).map(|b| b.into_owned()) else {
+                self.report.warnings.push(format!(
+                    "line {}: --clean: the drop for this statement cannot be written in {}",
+                    seg.line, seg.encoding
+                ));
+                return Ok(());
+            };
             if !self.clean_buffering {
                 self.clean_buffering = true;
             }
@@ -1725,7 +1734,17 @@ impl Filter<'_, '_> {
             self.remove_with_dependents(&child);
         }
         if !text.is_empty() {
-            self.replacement = Some(text.into_bytes());
+            // Names the parser decoded: back to the dump's bytes.
+            let bytes = encoding::reencode(&text, seg.encoding)
+                .map(|b| b.into_owned())
+                .ok_or_else(|| {
+                    Error::runtime(format!(
+                        "cannot write the drop of a partition in client encoding {}",
+                        seg.encoding
+                    ))
+                    .at_line(seg.line)
+                })?;
+            self.replacement = Some(bytes);
         }
         Ok(())
     }

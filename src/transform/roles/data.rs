@@ -35,6 +35,8 @@ pub enum NameFate {
     Keep,
     Rename(String),
     Drop,
+    /// Renamed to a name the dump's client encoding cannot write.
+    Unwritable(String),
 }
 
 /// Why a value could not be rewritten.
@@ -99,6 +101,7 @@ fn rewrite_scalar(
                         *slot = Some(n);
                     }
                     NameFate::Drop => return Ok(Scalar::Dropped(name.to_string())),
+                    NameFate::Unwritable(n) => return Err(unwritable(&n)),
                 }
             }
             if new == item {
@@ -121,9 +124,16 @@ fn rewrite_scalar(
                     Ok(Scalar::New(quote_ident(&n)))
                 }
                 NameFate::Drop => Ok(Scalar::Dropped(name)),
+                NameFate::Unwritable(n) => Err(unwritable(&n)),
             }
         }
     }
+}
+
+fn unwritable(name: &str) -> ValueError {
+    ValueError(format!(
+        "the new name {name:?} cannot be written in the dump's client encoding"
+    ))
 }
 
 /// An OID in place of a name: what `regrole` prints for a role that no
@@ -570,7 +580,7 @@ pub fn insert(
                 .ok_or_else(|| ValueError(format!("cannot decode the literal {lit}")))?;
             if let Some(new) = rewrite(&v, ty, array, names, kept)? {
                 let quoted = quote_literal_with(&new, std_strings);
-                let bytes = encoding::encode(&quoted, encoding).ok_or_else(|| {
+                let bytes = encoding::reencode(&quoted, encoding).ok_or_else(|| {
                     ValueError(format!(
                         "the new value {new:?} cannot be written in client encoding {encoding}"
                     ))
@@ -747,7 +757,7 @@ pub fn copy_row(
             encoding::decode(&value, encoding).map_err(|e| (f.index, ValueError(e.message)))?;
         let new = rewrite(&text.text, f.ty, f.array, names, kept).map_err(|e| (f.index, e))?;
         if let Some(new) = new {
-            let bytes: Cow<'_, [u8]> = encoding::encode(&new, encoding).ok_or_else(|| {
+            let bytes: Cow<'_, [u8]> = encoding::reencode(&new, encoding).ok_or_else(|| {
                 (
                     f.index,
                     ValueError(format!(

@@ -598,7 +598,11 @@ fn fate_of(
         Fate::Keep => NameFate::Keep,
         Fate::Rename(new) => {
             notes.push((name.to_string(), "data", format!("renamed to {new}")));
-            NameFate::Rename(new.to_string())
+            // Beside the value's other (decoded) text, in the same form.
+            match crate::sql::encoding::dump_text(new, plan.encoding()) {
+                Some(t) => NameFate::Rename(t),
+                None => NameFate::Unwritable(new.to_string()),
+            }
         }
         Fate::Drop => {
             notes.push((name.to_string(), "data", "removed from an array".into()));
