@@ -117,7 +117,7 @@ pub struct Warning {
     /// Input line, where there is one.
     pub line: Option<u64>,
     /// Stable code: `comment_on_extension`, `transaction_timeout`,
-    /// `granted_by_missing_role`, `md5_password`, `unparsed_statement`,
+    /// `granted_by_missing_role`, `md5_password`, `unparsed_statement`, `unparsed_data`,
     /// `crlf_line_endings`, `restrict_mismatch`.
     pub code: String,
     pub message: String,
