@@ -27,6 +27,59 @@ pub enum Scan {
     End(usize),
     /// All bytes were consumed without finding the end.
     NeedMore,
+    /// An unquoted backslash at this position: psql runs a backslash
+    /// command there, in the middle of the statement (`\g` sends what came
+    /// before, `\;` joins two statements into one query, `\set` runs
+    /// between its lines), so what psql sends is not this statement.
+    Backslash(usize),
+}
+
+/// How psql finds the length of a character in the client encodings whose
+/// multibyte characters can contain ASCII bytes (the backslash above all):
+/// SJIS, SHIFT_JIS_2004, BIG5, GBK, UHC, GB18030 and JOHAB. psql lexes those
+/// with every byte after a character's first masked, so a trailing byte
+/// 0x5C is never a backslash; so does this lexer. `None` for every other
+/// encoding, whose multibyte characters are made of bytes >= 0x80 only.
+pub fn unsafe_char_len(encoding: &str) -> Option<fn(&[u8]) -> usize> {
+    let key: String = encoding
+        .chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    fn sjis(s: &[u8]) -> usize {
+        match s[0] {
+            0xa1..=0xdf => 1,
+            b if b >= 0x80 => 2,
+            _ => 1,
+        }
+    }
+    fn two(s: &[u8]) -> usize {
+        if s[0] >= 0x80 { 2 } else { 1 }
+    }
+    fn gb18030(s: &[u8]) -> usize {
+        if s[0] < 0x80 {
+            1
+        } else if s.get(1).is_some_and(|b| (0x30..=0x39).contains(b)) {
+            4
+        } else {
+            2
+        }
+    }
+    fn johab(s: &[u8]) -> usize {
+        match s[0] {
+            0x8e => 2,
+            0x8f => 3,
+            b if b >= 0x80 => 2,
+            _ => 1,
+        }
+    }
+    Some(match key.as_str() {
+        "SJIS" | "SHIFTJIS" | "MSKANJI" | "SHIFTJIS2004" | "WIN932" => sjis,
+        "BIG5" | "WIN950" | "GBK" | "WIN936" | "CP936" | "UHC" | "WIN949" => two,
+        "GB18030" => gb18030,
+        "JOHAB" => johab,
+        _ => return None,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +121,10 @@ pub struct Lexer {
     first_word_copy: bool,
     copy_from_stdin: bool,
     std_strings: bool,
+    /// Character lengths in a client encoding psql lexes byte-masked.
+    char_len: Option<fn(&[u8]) -> usize>,
+    /// Where an unquoted backslash was found.
+    backslash: Option<usize>,
 }
 
 fn is_ident_start(b: u8) -> bool {
@@ -86,10 +143,44 @@ fn is_dolq_cont(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
+/// The first `'` or `\\` that starts a character, stepping over the
+/// trailing bytes of multibyte characters.
+enum CharFind {
+    At(usize),
+    None,
+    /// The bytes end inside a character that starts here.
+    Cut(usize),
+}
+
+fn char_find(s: &[u8], len: fn(&[u8]) -> usize) -> CharFind {
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        if b == b'\'' || b == b'\\' {
+            return CharFind::At(i);
+        }
+        if b >= 0x80 {
+            let n = len(&s[i..]);
+            if i + n > s.len() {
+                return CharFind::Cut(i);
+            }
+            i += n;
+        } else {
+            i += 1;
+        }
+    }
+    CharFind::None
+}
+
 impl Lexer {
     /// A lexer at the start of a statement. `std_strings` is the current
     /// `standard_conforming_strings` setting.
     pub fn new(std_strings: bool) -> Lexer {
+        Lexer::for_encoding(std_strings, "UTF8")
+    }
+
+    /// A lexer for a statement in client encoding `encoding`.
+    pub fn for_encoding(std_strings: bool, encoding: &str) -> Lexer {
         Lexer {
             pos: 0,
             mode: Mode::Normal,
@@ -102,12 +193,14 @@ impl Lexer {
             first_word_copy: false,
             copy_from_stdin: false,
             std_strings,
+            char_len: unsafe_char_len(encoding),
+            backslash: None,
         }
     }
 
     /// Start over at a new statement.
-    pub fn reset(&mut self, std_strings: bool) {
-        *self = Lexer::new(std_strings);
+    pub fn reset(&mut self, std_strings: bool, encoding: &str) {
+        *self = Lexer::for_encoding(std_strings, encoding);
     }
 
     /// Whether the statement so far holds anything but whitespace and comments.
@@ -147,6 +240,9 @@ impl Lexer {
                     if let Some(end) = self.scan_normal(stmt) {
                         return Scan::End(end);
                     }
+                    if let Some(at) = self.backslash {
+                        return Scan::Backslash(at);
+                    }
                     if self.mode == Mode::Normal {
                         // scan_normal stopped for more input.
                         return Scan::NeedMore;
@@ -154,10 +250,18 @@ impl Lexer {
                 }
                 Mode::Str { escapes } => {
                     let rest = &stmt[self.pos..];
-                    let hit = if escapes {
-                        memchr2(b'\'', b'\\', rest)
-                    } else {
-                        memchr(b'\'', rest)
+                    let hit = match self.char_len {
+                        // A trailing byte 0x5C is not a backslash: step by characters.
+                        Some(len) if escapes => match char_find(rest, len) {
+                            CharFind::At(i) => Some(i),
+                            CharFind::None => None,
+                            CharFind::Cut(i) => {
+                                self.pos += i;
+                                return Scan::NeedMore;
+                            }
+                        },
+                        _ if escapes => memchr2(b'\'', b'\\', rest),
+                        _ => memchr(b'\'', rest),
                     };
                     let Some(i) = hit else {
                         self.pos = len;
@@ -169,7 +273,16 @@ impl Lexer {
                             self.pos = at;
                             return Scan::NeedMore;
                         }
-                        self.pos = at + 2;
+                        // The backslash escapes the next character, all of it.
+                        let n = match self.char_len {
+                            Some(f) if stmt[at + 1] >= 0x80 => f(&stmt[at + 1..]),
+                            _ => 1,
+                        };
+                        if at + 1 + n > len {
+                            self.pos = at;
+                            return Scan::NeedMore;
+                        }
+                        self.pos = at + 1 + n;
                         continue;
                     }
                     // A quote: doubled, or the end of the literal.
@@ -342,10 +455,24 @@ impl Lexer {
                         return Some(self.pos);
                     }
                 }
+                b'\\' => {
+                    self.backslash = Some(self.pos);
+                    return None;
+                }
                 _ if is_ident_start(b) => {
-                    let mut j = self.pos + 1;
+                    let mut j = self.pos;
                     while j < len && is_ident_cont(stmt[j]) {
-                        j += 1;
+                        match self.char_len {
+                            // A multibyte character's trailing bytes belong to it.
+                            Some(f) if stmt[j] >= 0x80 => {
+                                let n = f(&stmt[j..]);
+                                if j + n > len {
+                                    return None;
+                                }
+                                j += n;
+                            }
+                            _ => j += 1,
+                        }
                     }
                     if j >= len {
                         // The word may go on: wait for more bytes.
@@ -356,6 +483,14 @@ impl Lexer {
                         self.token(false);
                         self.pos = j + 1;
                         self.mode = Mode::Str { escapes: true };
+                        return None;
+                    }
+                    if stmt[j] == b'\'' && matches!(word, b"B" | b"b" | b"X" | b"x") {
+                        // Bit-string and hex-string constants have no
+                        // backslash escapes, whatever the setting.
+                        self.token(false);
+                        self.pos = j + 1;
+                        self.mode = Mode::Str { escapes: false };
                         return None;
                     }
                     self.word(word);
@@ -436,7 +571,7 @@ mod tests {
         let mut l = Lexer::new(std);
         match l.scan(s.as_bytes()) {
             Scan::End(e) => Some(e),
-            Scan::NeedMore => None,
+            Scan::NeedMore | Scan::Backslash(_) => None,
         }
     }
 
@@ -548,6 +683,60 @@ mod tests {
         let s = b"SELECT \xe9t\xe9 FROM t;rest";
         let mut l = Lexer::new(true);
         assert_eq!(l.scan(s), Scan::End(s.len() - 4));
+    }
+
+    #[test]
+    fn backslash_commands_inside_statements_are_reported() {
+        for (s, at) in [
+            ("SELECT 1\n\\g\nGRANT SELECT ON t TO a;", 9),
+            ("SELECT 1 \\; GRANT x TO y;", 9),
+            ("SELECT :\\:x;", 8),
+        ] {
+            let mut l = Lexer::new(true);
+            assert_eq!(l.scan(s.as_bytes()), Scan::Backslash(at), "{s:?}");
+        }
+        // Inside quotes, comments and dollar quotes a backslash is text.
+        check(
+            "SELECT '\\', $$\\$$ /* \\ */ -- \\\n;",
+            true,
+            Some("SELECT '\\', $$\\$$ /* \\ */ -- \\\n;"),
+        );
+    }
+
+    #[test]
+    fn bit_and_hex_strings_have_no_escapes() {
+        // With standard_conforming_strings off, '\'' escapes; in B'' and X'' not.
+        check("SELECT X'\\';x", false, Some("SELECT X'\\';"));
+        check("SELECT b'\\';x", false, Some("SELECT b'\\';"));
+        check("SELECT 'a\\';';x", false, Some("SELECT 'a\\';';"));
+    }
+
+    #[test]
+    fn sjis_trailing_backslashes_are_not_escapes() {
+        // U+8868 is 0x95 0x5C in Shift_JIS: psql masks the trailing byte.
+        let s = b"SELECT E'\x95\x5c';rest";
+        let mut l = Lexer::for_encoding(true, "SJIS");
+        assert_eq!(l.scan(s), Scan::End(s.len() - 4));
+        // In UTF8 the same bytes are an escaped quote: the literal goes on.
+        let mut l = Lexer::for_encoding(true, "UTF8");
+        assert_eq!(l.scan(s), Scan::NeedMore);
+        // An unquoted identifier: the trailing 0x5C belongs to its character.
+        let s = b"SELECT \x95\x5c;rest";
+        let mut l = Lexer::for_encoding(true, "SJIS");
+        assert_eq!(l.scan(s), Scan::End(s.len() - 4));
+        let mut l = Lexer::for_encoding(true, "UTF8");
+        assert_eq!(l.scan(s), Scan::Backslash(8));
+        // Fed a byte at a time, the same.
+        let s = b"SELECT E'\x95\x5c\x95\x5c';rest";
+        let mut l = Lexer::for_encoding(true, "BIG5");
+        let mut got = None;
+        for n in 1..=s.len() {
+            if let Scan::End(e) = l.scan(&s[..n]) {
+                got = Some(e);
+                break;
+            }
+        }
+        assert_eq!(got, Some(s.len() - 4));
     }
 
     #[test]

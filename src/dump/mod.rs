@@ -8,6 +8,7 @@ pub mod ending;
 pub mod header;
 pub mod lexer;
 pub mod reader;
+pub mod session;
 pub mod words;
 
 pub use ending::{Ending, Producer};

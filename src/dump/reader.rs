@@ -111,6 +111,8 @@ pub struct Reader<R> {
     crlf_lines: u64,
     cut: Option<Cut>,
     ends_with_newline: bool,
+    /// Input offset of the first NUL byte read, if any.
+    nul_at: Option<u64>,
 }
 
 impl<R: Read> Reader<R> {
@@ -138,6 +140,7 @@ impl<R: Read> Reader<R> {
             crlf_lines: 0,
             cut: None,
             ends_with_newline: true,
+            nul_at: None,
         }
     }
 
@@ -206,6 +209,14 @@ impl<R: Read> Reader<R> {
                     return Ok(false);
                 }
                 Ok(n) => {
+                    // psql reads a NUL as the end of its line; PostgreSQL text
+                    // cannot hold one. Remember the first: the segment that
+                    // holds it is an error, not output.
+                    if self.nul_at.is_none()
+                        && let Some(i) = memchr(0, &self.buf[self.end..self.end + n])
+                    {
+                        self.nul_at = Some(self.offset + (self.end - self.start + i) as u64);
+                    }
                     self.end += n;
                     return Ok(true);
                 }
@@ -215,8 +226,22 @@ impl<R: Read> Reader<R> {
         }
     }
 
-    /// Hand out `buf[start..start+len]` as a segment and advance past it.
-    fn emit(&mut self, kind: Kind, len: usize) -> Segment<'_> {
+    /// Hand out `buf[start..start+len]` as a segment and advance past it;
+    /// an integrity error instead when it holds a NUL byte.
+    fn emit(&mut self, kind: Kind, len: usize) -> Result<Segment<'_>> {
+        if let Some(at) = self.nul_at
+            && at < self.offset + len as u64
+        {
+            let i = (at - self.offset) as usize;
+            let line = self.line + count_newlines(&self.buf[self.start..self.start + i]);
+            self.state = State::Done;
+            return Err(Error::integrity(format!(
+                "a NUL byte at input offset {at}: PostgreSQL text cannot hold one, and psql \
+                 would drop the rest of its line; the input is corrupt or has been tampered with"
+            ))
+            .at_line(line)
+            .with_hint("nothing from this line on was written; make the dump again"));
+        }
         let (from, to) = (self.start, self.start + len);
         let (offset, line) = (self.offset, self.line);
         let bytes = &self.buf[from..to];
@@ -230,7 +255,7 @@ impl<R: Read> Reader<R> {
         self.line += newlines;
         self.offset += len as u64;
         self.start = to;
-        Segment {
+        Ok(Segment {
             kind,
             bytes: &self.buf[from..to],
             offset,
@@ -238,7 +263,7 @@ impl<R: Read> Reader<R> {
             encoding: &self.encoding,
             std_strings: self.std_strings,
             copy_rows: self.copy_rows,
-        }
+        })
     }
 
     /// Make sure at least `n` unconsumed bytes are buffered, unless input ends.
@@ -276,6 +301,9 @@ impl<R: Read> Reader<R> {
     }
 
     /// The next segment, or `None` at end of input.
+    ///
+    /// A segment that holds a NUL byte is an integrity error (exit 3)
+    /// naming its line and input offset; the segments before it are whole.
     pub fn next_segment(&mut self) -> Result<Option<Segment<'_>>> {
         loop {
             match self.state {
@@ -299,12 +327,12 @@ impl<R: Read> Reader<R> {
                     continue;
                 }
                 self.state = State::Done;
-                return Ok(Some(self.emit(Kind::Blank, ws)));
+                return self.emit(Kind::Blank, ws).map(Some);
             }
             let first = avail[ws];
             if first == b'\n' {
                 self.state = State::LineStart;
-                return Ok(Some(self.emit(Kind::Blank, ws + 1)));
+                return self.emit(Kind::Blank, ws + 1).map(Some);
             }
             if first == b'-' || first == b'/' {
                 if !self.want(ws + 2)? {
@@ -315,19 +343,19 @@ impl<R: Read> Reader<R> {
                 if first == b'-' && second == b'-' {
                     let len = self.line_end(ws)?;
                     self.state = State::LineStart;
-                    return Ok(Some(self.emit(Kind::Comment, len)));
+                    return self.emit(Kind::Comment, len).map(Some);
                 }
             }
             if first == b'\\' {
                 let len = self.line_end(ws)?;
                 self.state = State::LineStart;
                 self.meta_command(ws, len);
-                return Ok(Some(self.emit(Kind::Meta, len)));
+                return self.emit(Kind::Meta, len).map(Some);
             }
             if self.state == State::MidLine && ws > 0 {
                 // Keep mid-line whitespace out of the next statement, so a
                 // statement segment always starts with its first token.
-                return Ok(Some(self.emit(Kind::Blank, ws)));
+                return self.emit(Kind::Blank, ws).map(Some);
             }
             return self.statement(ws);
         }
@@ -336,9 +364,32 @@ impl<R: Read> Reader<R> {
     /// Lex a statement that starts at relative offset `ws` (the bytes before
     /// it are the line's leading whitespace, included in the segment).
     fn statement(&mut self, ws: usize) -> Result<Option<Segment<'_>>> {
-        self.lexer.reset(self.std_strings);
+        self.lexer.reset(self.std_strings, &self.encoding);
         loop {
             match self.lexer.scan(&self.buf[self.start + ws..self.end]) {
+                Scan::Backslash(at) => {
+                    let from = self.start + ws + at;
+                    let rest = &self.buf[from + 1..self.end];
+                    let name_len = rest
+                        .iter()
+                        .position(|b| !b.is_ascii_alphanumeric())
+                        .unwrap_or(rest.len())
+                        .min(20);
+                    let name = String::from_utf8_lossy(
+                        &rest[..name_len.max(usize::from(!rest.is_empty()))],
+                    );
+                    let line = self.line + count_newlines(&self.buf[self.start..from]);
+                    return Err(Error::runtime(format!(
+                        "a backslash outside quotes inside a statement (\\{name}): psql runs a \
+                         backslash command there (\\g sends what came before, \\; joins two \
+                         statements), so it would not send this statement as written"
+                    ))
+                    .at_line(line)
+                    .with_hint(
+                        "pg_dump never writes this; check where the dump comes from, or end the \
+                         statement before the backslash command",
+                    ));
+                }
                 Scan::End(e) => {
                     let mut len = ws + e;
                     // Take trailing whitespace and the newline if the line ends here.
@@ -368,14 +419,14 @@ impl<R: Read> Reader<R> {
                         self.state = State::MidLine;
                     }
                     let is_copy = self.lexer.is_copy_from_stdin();
-                    self.after_statement(ws, ws + e);
+                    self.after_statement(ws, ws + e)?;
                     if is_copy {
                         self.state = State::Copy;
                         self.copy_rows = 0;
                         self.copy_line = self.line;
-                        return Ok(Some(self.emit(Kind::CopyStatement, len)));
+                        return self.emit(Kind::CopyStatement, len).map(Some);
                     }
-                    return Ok(Some(self.emit(Kind::Statement, len)));
+                    return self.emit(Kind::Statement, len).map(Some);
                 }
                 Scan::NeedMore => {
                     let have = self.end - self.start - ws;
@@ -395,7 +446,7 @@ impl<R: Read> Reader<R> {
                         self.state = State::Done;
                         if !self.lexer.saw_token() {
                             // Only comments and whitespace: nothing was cut.
-                            return Ok(Some(self.emit(Kind::Comment, len)));
+                            return self.emit(Kind::Comment, len).map(Some);
                         }
                         let line =
                             self.line + count_newlines(&self.buf[self.start..self.start + ws]);
@@ -403,25 +454,64 @@ impl<R: Read> Reader<R> {
                             line,
                             inside: self.lexer.inside(),
                         });
-                        return Ok(Some(self.emit(Kind::Incomplete, len)));
+                        return self.emit(Kind::Incomplete, len).map(Some);
                     }
                 }
             }
         }
     }
 
-    /// Track the settings that change how the dump must be lexed or decoded.
-    fn after_statement(&mut self, from: usize, to: usize) {
+    /// Track the settings that change how the dump must be lexed or
+    /// decoded, exactly as far as the text tells ([`super::session`]).
+    fn after_statement(&mut self, from: usize, to: usize) -> Result<()> {
+        use super::session::{Change, boolean, calls_set_config, change};
         let stmt = &self.buf[self.start + from..self.start + to];
-        if let Some(value) = set_value(stmt, b"standard_conforming_strings") {
-            if value.eq_ignore_ascii_case(b"on") || value.eq_ignore_ascii_case(b"true") {
-                self.std_strings = true;
-            } else if value.eq_ignore_ascii_case(b"off") || value.eq_ignore_ascii_case(b"false") {
-                self.std_strings = false;
+        let line = self.line + count_newlines(&self.buf[self.start..self.start + from]);
+        let unknowable = |what: &str| {
+            Error::runtime(format!(
+                "{what}: psql lexes what follows with the server's new setting, which the text \
+                 does not tell"
+            ))
+            .at_line(line)
+            .with_hint("pg_dump never writes this; set it with a plain SET statement")
+        };
+        const SCS: &[u8] = b"standard_conforming_strings";
+        match change(stmt, SCS) {
+            Some(Change::Value(v)) => match boolean(v) {
+                Some(on) => self.std_strings = on,
+                None => {
+                    return Err(unknowable(
+                        "standard_conforming_strings set to an unknown value",
+                    ));
+                }
+            },
+            // The server's default; a database or role setting could differ.
+            Some(Change::Default) => self.std_strings = true,
+            Some(Change::Local) => {
+                return Err(unknowable("SET LOCAL standard_conforming_strings"));
             }
-        } else if let Some(value) = set_value(stmt, b"client_encoding") {
-            self.encoding = String::from_utf8_lossy(value).into_owned();
+            None if calls_set_config(stmt, SCS) => {
+                return Err(unknowable("set_config of standard_conforming_strings"));
+            }
+            None => {}
         }
+        const ENC: &[u8] = b"client_encoding";
+        match change(stmt, ENC) {
+            Some(Change::Value(v)) => self.encoding = String::from_utf8_lossy(v).into_owned(),
+            Some(Change::Default)
+                if stmt.trim_ascii_start()[..5].eq_ignore_ascii_case(b"reset")
+                    && !stmt.to_ascii_lowercase().windows(3).any(|w| w == b"all") =>
+            {
+                return Err(unknowable("RESET client_encoding"));
+            }
+            Some(Change::Default) => {}
+            Some(Change::Local) => return Err(unknowable("SET LOCAL client_encoding")),
+            None if calls_set_config(stmt, ENC) => {
+                return Err(unknowable("set_config of client_encoding"));
+            }
+            None => {}
+        }
+        Ok(())
     }
 
     /// Track `\connect` (a new session: settings back to their defaults) and `\encoding`.
@@ -450,15 +540,15 @@ impl<R: Read> Reader<R> {
             let data = &self.buf[self.start..self.end];
             if let Some(rest) = data.strip_prefix(b"\\.") {
                 if rest.starts_with(b"\n") {
-                    return Ok(Some(self.end_copy(3)));
+                    return self.end_copy(3).map(Some);
                 }
                 if rest.starts_with(b"\r\n") {
-                    return Ok(Some(self.end_copy(4)));
+                    return self.end_copy(4).map(Some);
                 }
                 if rest.is_empty() || rest == b"\r" {
                     // want(4) fell short: this is the end of input.
                     let n = data.len();
-                    return Ok(Some(self.end_copy(n)));
+                    return self.end_copy(n).map(Some);
                 }
             }
         }
@@ -482,13 +572,13 @@ impl<R: Read> Reader<R> {
                 || (self.eof && (after.is_empty() || after == b"\r"));
             if terminator {
                 self.state = State::Copy;
-                return Ok(Some(self.emit(Kind::CopyData, at + 1)));
+                return self.emit(Kind::CopyData, at + 1).map(Some);
             }
             from = at + 1;
         }
         if let Some(i) = memrchr(b'\n', &data[..window]) {
             self.state = State::Copy;
-            return Ok(Some(self.emit(Kind::CopyData, i + 1)));
+            return self.emit(Kind::CopyData, i + 1).map(Some);
         }
         // One row longer than the window: keep it whole up to MAX_ROW.
         let mut from = window;
@@ -497,11 +587,11 @@ impl<R: Read> Reader<R> {
             let limit = avail.min(MAX_ROW);
             if let Some(i) = memchr(b'\n', &self.buf[self.start + from..self.start + limit]) {
                 self.state = State::Copy;
-                return Ok(Some(self.emit(Kind::CopyData, from + i + 1)));
+                return self.emit(Kind::CopyData, from + i + 1).map(Some);
             }
             if avail >= MAX_ROW {
                 self.state = State::CopyMidRow;
-                return Ok(Some(self.emit(Kind::CopyPart, MAX_ROW)));
+                return self.emit(Kind::CopyPart, MAX_ROW).map(Some);
             }
             from = limit;
             if !self.fill()? {
@@ -509,7 +599,7 @@ impl<R: Read> Reader<R> {
                 self.set_copy_cut();
                 self.state = State::Done;
                 let n = self.end - self.start;
-                return Ok(Some(self.emit(Kind::Incomplete, n)));
+                return self.emit(Kind::Incomplete, n).map(Some);
             }
         }
     }
@@ -521,7 +611,7 @@ impl<R: Read> Reader<R> {
         });
     }
 
-    fn end_copy(&mut self, len: usize) -> Segment<'_> {
+    fn end_copy(&mut self, len: usize) -> Result<Segment<'_>> {
         self.state = State::LineStart;
         self.emit(Kind::CopyEnd, len)
     }

@@ -314,6 +314,9 @@ struct Filter<'o, 'w> {
     // The statement that replaces a removed one, when removing it is not
     // enough (a partition created before its parent's removal was known).
     replacement: Option<Vec<u8>>,
+    // Access methods whose CREATE was removed: a later
+    // `SET default_table_access_method` to one would fail.
+    removed_access_methods: HashSet<String>,
     // A `BEGIN;` (with its comment block) held until something it wraps is
     // kept: pg_dump wraps large-object data in BEGIN/COMMIT, and a filter
     // that removes that data must not leave an empty transaction behind.
@@ -381,6 +384,7 @@ pub fn filter<R: Read>(
         clean_seen: HashSet::new(),
         children: HashMap::new(),
         readers: HashMap::new(),
+        removed_access_methods: HashSet::new(),
         replacement: None,
         held_begin: None,
         created_roles: HashSet::new(),
@@ -980,6 +984,13 @@ impl Filter<'_, '_> {
                 self.emit(&bytes)
             }
             Fate::Drop(why) => {
+                if let Class::Analysed(a) = &class
+                    && a.action == Action::Create
+                    && let Some(o) = &a.object
+                    && o.kind == ObjectKind::AccessMethod
+                {
+                    self.removed_access_methods.insert(o.name.clone());
+                }
                 self.report.statements_removed += 1;
                 self.report.count(why, seg.line);
                 self.drop_pending()
@@ -1146,8 +1157,9 @@ impl Filter<'_, '_> {
                 });
             }
             Class::LoCreate(_) => {
-                if o.data_only {
-                    return Ok(Fate::Drop("large object: --data-only".into()));
+                // To pg_dump a large object is data: -s leaves it out, -a keeps it.
+                if o.schema_only {
+                    return Ok(Fate::Drop("large object: --schema-only".into()));
                 }
                 return Ok(match self.global_object_fate() {
                     Some(why) => Fate::Drop(format!("large object: {why}")),
@@ -1188,6 +1200,32 @@ impl Filter<'_, '_> {
             return Ok(Fate::Drop(format!("--skip-role {}", obj.name)));
         }
 
+        // A large object's owner, comment, privileges and labels go with it,
+        // as data.
+        if let Some(obj) = &a.object
+            && obj.kind == ObjectKind::LargeObject
+        {
+            if o.schema_only {
+                return Ok(Fate::Drop("large object: --schema-only".into()));
+            }
+            if o.no_comments && w(0, "comment") {
+                return Ok(Fate::Drop("--no-comments".into()));
+            }
+            if o.no_security_labels && w(0, "security") && w(1, "label") {
+                return Ok(Fate::Drop("--no-security-labels".into()));
+            }
+            return Ok(match self.global_object_fate() {
+                Some(why) => Fate::Drop(format!("large object: {why}")),
+                None => Fate::Keep,
+            });
+        }
+        // A materialized view's contents are neither schema nor data to
+        // pg_dump: -s and -a both leave out its REFRESH.
+        if (o.schema_only || o.data_only) && w(0, "refresh") && w(1, "materialized") {
+            return Ok(Fate::Drop(
+                "REFRESH MATERIALIZED VIEW: --schema-only/--data-only".into(),
+            ));
+        }
         if o.data_only {
             return Ok(Fate::Drop("--data-only".into()));
         }
@@ -1339,6 +1377,17 @@ impl Filter<'_, '_> {
                 return Fate::Drop(format!(
                     "--target-version {v}: SET {name} (arrived in {since})"
                 ));
+            }
+            if name == "default_table_access_method"
+                && let Some(val) =
+                    crate::dump::reader::set_value(stmt, b"default_table_access_method")
+                && self
+                    .removed_access_methods
+                    .contains(&String::from_utf8_lossy(val).to_lowercase())
+            {
+                return Fate::Drop(
+                    "SET default_table_access_method to an access method that was removed".into(),
+                );
             }
             if self.opts.no_tablespaces
                 && name == "default_tablespace"
@@ -2485,6 +2534,19 @@ fn drop_for(stmt: &[u8], enc: &str) -> std::result::Result<Option<String>, Strin
             (ty, obj)
         }
         N::CreateStatsStmt(s) => (OT::ObjectStatisticExt, strings_list(&s.defnames)),
+        N::CreateAmStmt(s) => (OT::ObjectAccessMethod, string(&s.amname)),
+        N::CreateTransformStmt(s) => {
+            let t = s.type_name.clone().ok_or("no type")?;
+            (
+                OT::ObjectTransform,
+                list(vec![
+                    pb::Node {
+                        node: Some(N::TypeName(t)),
+                    },
+                    string(&s.lang),
+                ]),
+            )
+        }
         N::CreateEventTrigStmt(s) => (OT::ObjectEventTrigger, string(&s.trigname)),
         N::CreateFdwStmt(s) => (OT::ObjectFdw, string(&s.fdwname)),
         N::CreateForeignServerStmt(s) => (OT::ObjectForeignServer, string(&s.servername)),
@@ -2672,6 +2734,16 @@ mod tests {
             Some("DROP OPERATOR IF EXISTS app.===(int, int) CASCADE;".into())
         );
         assert_eq!(d("CREATE SCHEMA app;"), None);
+        assert_eq!(
+            d("CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;"),
+            Some("DROP ACCESS METHOD IF EXISTS heap2 CASCADE;".into())
+        );
+        assert_eq!(
+            d(
+                "CREATE TRANSFORM FOR integer LANGUAGE sql (FROM SQL WITH FUNCTION prsd_lextype(internal), TO SQL WITH FUNCTION int4recv(internal));"
+            ),
+            Some("DROP TRANSFORM IF EXISTS FOR int LANGUAGE sql CASCADE;".into())
+        );
         // Procedures: OUT arguments count, and only modes tell these apart.
         assert_eq!(
             d(

@@ -689,6 +689,26 @@ mod tests {
     }
 
     #[test]
+    fn owner_takes_over_the_old_owners_own_privileges() {
+        let input = b"-- Name: TABLE t; Type: ACL; Schema: public; Owner: pg_database_owner\n\
+REVOKE ALL ON TABLE public.t FROM pg_database_owner;\n\
+GRANT SELECT,INSERT ON TABLE public.t TO pg_database_owner;\n\
+GRANT SELECT ON TABLE public.t TO readers;\n";
+        let opts = Options {
+            owner: Some("synapse".into()),
+            ..Options::default()
+        };
+        let (out, _) = run(input, &opts).unwrap();
+        assert_eq!(
+            text(out),
+            "-- Name: TABLE t; Type: ACL; Schema: public; Owner: synapse\n\
+REVOKE ALL ON TABLE public.t FROM synapse;\n\
+GRANT SELECT,INSERT ON TABLE public.t TO synapse;\n\
+GRANT SELECT ON TABLE public.t TO readers;\n"
+        );
+    }
+
+    #[test]
     fn owner_takes_over_default_privileges_without_duplicates() {
         let input = b"ALTER DEFAULT PRIVILEGES FOR ROLE app_owner IN SCHEMA app REVOKE ALL ON TABLES FROM app_owner;\n\
 ALTER DEFAULT PRIVILEGES FOR ROLE app_owner GRANT SELECT ON TABLES TO readonly;\n\

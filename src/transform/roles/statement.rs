@@ -972,6 +972,25 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
         let Some(name) = r.role.name() else {
             return Ok(());
         };
+        // --owner: the privileges an object's owner holds on it (pg_dump's
+        // `REVOKE ALL … FROM owner; GRANT … TO owner` of an owner whose own
+        // rights were narrowed) are the new owner's, as REASSIGN OWNED gives.
+        if let Some(o) = &opts.owner
+            && r.kind == K::Grantee
+            && self.st.toc_type == b"ACL"
+            && self.is_toc_owner(name)
+        {
+            if name != o {
+                let new = self.new_name_bytes(r, o)?;
+                self.edits.push((r.span.clone(), new));
+                self.note(
+                    r,
+                    format!("the owner's own privileges moved to {o} (--owner)"),
+                );
+            }
+            self.kept.push((self.line(r), o.clone()));
+            return Ok(());
+        }
         match self.st.plan.fate(name) {
             Fate::Keep => {
                 self.kept.push((self.line(r), name.to_string()));
@@ -1008,13 +1027,7 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
                     self.drop_statement(r, "--drop --force-drop");
                 }
                 K::Grantee if a.action == Action::Revoke => {
-                    let owner_dropped = self.st.toc_type == b"ACL"
-                        && self
-                            .st
-                            .toc_owner
-                            .as_deref()
-                            .and_then(|o| encoding::decode(o, self.seg.encoding).ok())
-                            .is_some_and(|o| o.text == name);
+                    let owner_dropped = self.st.toc_type == b"ACL" && self.is_toc_owner(name);
                     if owner_dropped && !opts.force_drop {
                         return Err(self.widening(
                             r,
@@ -1036,6 +1049,16 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
             },
         }
         Ok(())
+    }
+
+    /// Whether `name` is the owner of the current TOC entry (as the dump
+    /// named it, before any rewrite).
+    fn is_toc_owner(&self, name: &str) -> bool {
+        self.st
+            .toc_owner
+            .as_deref()
+            .and_then(|o| encoding::decode(o, self.seg.encoding).ok())
+            .is_some_and(|o| o.text == name)
     }
 
     /// A default-privileges grantee that is the role the statement is FOR.
