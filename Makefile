@@ -18,7 +18,7 @@ TOOLS := $(patsubst src/bin/%.rs,%,$(wildcard src/bin/pgpipe-*.rs))
 MAN1 := $(wildcard man/*.1)
 MAN7 := $(wildcard man/*.7)
 
-.PHONY: all deps test-deps install uninstall test bench demo clean fuzz-build fuzz-check
+.PHONY: all deps test-deps install uninstall test test-oracle bench demo clean fuzz-build fuzz-check
 
 all: deps
 	$(CARGO) build --release --locked
@@ -65,6 +65,12 @@ test: test-deps
 	$(CARGO) clippy --release --locked -p chacha20poly1305 --all-targets -- -D warnings
 	$(CARGO) test --locked --release -- --test-threads=2
 	$(CARGO) test --locked --release -p chacha20poly1305
+
+# The whole oracle matrix (tests/oracle.rs): every corpus, every filter
+# combination, the pg_dump 15 dumps restored into 18 as well; one test at a
+# time, printing each row's time and result.
+test-oracle: test-deps
+	PGPIPE_ORACLE_FULL=1 $(CARGO) test --locked --release --test oracle -- --test-threads=1 --nocapture
 
 bench: all
 	bench/run

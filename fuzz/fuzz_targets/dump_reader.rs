@@ -1,10 +1,13 @@
-//! The dump reader and the statement analysis on arbitrary bytes: segments
-//! must concatenate to the input, and analysis must never panic.
+//! The dump reader, the statement analysis and pgpipe-roles' rewriting on
+//! arbitrary bytes: segments must concatenate to the input, and nothing may
+//! panic, whatever the statements, role-typed table data (aclitem,
+//! regrole) or pgpipe's own DO blocks look like.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use pgpipe::dump::{Kind, Reader};
 use pgpipe::sql::analysis;
+use pgpipe::transform::roles;
 
 fuzz_target!(|data: &[u8]| {
     let mut reader = Reader::with_limit(data, 1 << 20);
@@ -16,4 +19,13 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     assert!(data.starts_with(&joined));
+    // A rename, a drop and a check: every rewriting path, data included.
+    let opts = roles::Options {
+        map: vec![("alice".into(), "Bob Smith".into()), ("a".into(), "alice".into())],
+        drop: vec!["rdsadmin".into()],
+        only_roles: Some(vec!["Bob Smith".into(), "alice".into()]),
+        ..roles::Options::default()
+    };
+    let mut out = Vec::new();
+    let _ = roles::rewrite(data, Some(&mut out), &opts, &Default::default());
 });

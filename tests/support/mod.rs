@@ -19,12 +19,18 @@
 //! * [`catalog`]: sorted catalog snapshots (owners, ACLs, default ACLs,
 //!   policies, user mappings, memberships, role settings, …).
 //! * [`fixture`]: [`fixture`] and [`pg17_plain`].
+//! * [`regression`]: PostgreSQL 15's regression database and its dumps,
+//!   cached on disk, for the oracle tests.
+//! * [`oracle`]: restores that collect their errors, database states and
+//!   their readable differences, for the oracle tests.
 //!
 //! A missing PostgreSQL version panics with the command that installs it
 //! (`scripts/deps test`); tests never skip silently.
 
 pub mod catalog;
 pub mod fixture;
+pub mod oracle;
+pub mod regression;
 pub mod server;
 
 pub use fixture::{

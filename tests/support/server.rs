@@ -575,6 +575,14 @@ fn server_user() -> Option<(u32, u32)> {
     }))
 }
 
+/// `program` run as the OS user the servers run as (`postgres` when the
+/// tests run as root, else the current user), in `dir`, without our `PG*`
+/// variables and with `LC_ALL=C`: for programs that need the server's
+/// permissions, such as `pg_regress` writing into a server directory.
+pub fn server_user_command(program: &Path, dir: &Path) -> Command {
+    as_server_user(program, dir)
+}
+
 /// `program` run as the server's OS user, in `dir`.
 fn as_server_user(program: &Path, dir: &Path) -> Command {
     let mut cmd = if server_user().is_some() {
