@@ -118,6 +118,7 @@ pub struct Warning {
     pub line: Option<u64>,
     /// Stable code: `comment_on_extension`, `transaction_timeout`,
     /// `granted_by_missing_role`, `md5_password`, `unparsed_statement`, `unparsed_data`,
+    /// `unseen_code`, `meta_command`,
     /// `crlf_line_endings`, `restrict_mismatch`.
     pub code: String,
     pub message: String,
@@ -149,6 +150,8 @@ struct State {
     /// of the COPY block being read when its table is one.
     role_columns: crate::sql::role_columns::RoleColumns,
     copy_roles: Option<crate::transform::roles::data::CopyFields>,
+    /// Statements that run code the dump does not show.
+    watch: crate::sql::effects::Watch,
 }
 
 /// Read a dump, copying it unchanged to `passthrough` when given, and
@@ -174,7 +177,19 @@ pub fn inspect<R: Read>(
         match seg.kind {
             Kind::Blank => {}
             Kind::Comment => st.comment(seg.bytes, progress),
-            Kind::Meta => {}
+            Kind::Meta => {
+                let m = crate::dump::meta::parse(seg.bytes);
+                if !m.is_dump_form() {
+                    st.warn(
+                        Some(line),
+                        "meta_command",
+                        format!(
+                            "{}: a psql command pg_dump does not write; it can run SQL, read files or start programs that the dump does not show",
+                            m.display()
+                        ),
+                    );
+                }
+            }
             Kind::Statement | Kind::CopyStatement => {
                 st.report.statements += 1;
                 st.statement(seg.bytes, line, seg.encoding, seg.std_strings, seg.kind);
@@ -303,6 +318,13 @@ impl State {
     }
 
     fn statement(&mut self, stmt: &[u8], line: u64, encoding: &str, std_strings: bool, kind: Kind) {
+        if let Some(why) = self.watch.statement(stmt, encoding) {
+            self.warn(
+                Some(line),
+                "unseen_code",
+                format!("{why}: it runs code the dump does not show, which may name any role"),
+            );
+        }
         self.role_columns.observe(stmt, encoding);
         if kind == Kind::CopyStatement
             && !self.role_columns.is_empty()

@@ -20,19 +20,51 @@ impl Read for Chunked<'_> {
     }
 }
 
-fn segments(data: &[u8], chunk: usize) -> Vec<(Kind, Vec<u8>, u64, u64)> {
+/// The segments, and the error that stopped the reader (its exit code,
+/// line and message) if one did.
+type Read_ = (
+    Vec<(Kind, Vec<u8>, u64, u64)>,
+    Option<(i32, Option<u64>, String)>,
+);
+
+fn segments(data: &[u8], chunk: usize) -> Read_ {
     let mut r = Reader::new(Chunked { data, chunk });
     let mut out = Vec::new();
-    while let Some(s) = r.next_segment().unwrap() {
-        out.push((s.kind, s.bytes.to_vec(), s.offset, s.line));
+    loop {
+        match r.next_segment() {
+            Ok(Some(s)) => out.push((s.kind, s.bytes.to_vec(), s.offset, s.line)),
+            Ok(None) => return (out, None),
+            Err(e) => return (out, Some((e.exit_code(), e.line, e.message))),
+        }
     }
-    out
 }
 
+/// Segments concatenate to the input, or to the part before the one
+/// error the reader may stop at: a NUL byte (integrity, exit 3), or a form
+/// on which psql would send something else (exit 1). Neither depends on
+/// how reads split the input.
 fn check_identity(data: &[u8]) {
-    let whole = segments(data, usize::MAX);
+    let (whole, error) = segments(data, usize::MAX);
     let joined: Vec<u8> = whole.iter().flat_map(|s| s.1.iter().copied()).collect();
-    assert_eq!(joined, data, "segments must concatenate to the input");
+    match &error {
+        None => assert_eq!(joined, data, "segments must concatenate to the input"),
+        Some((code, _, message)) => {
+            assert!(
+                data.starts_with(&joined),
+                "segments are a prefix of the input"
+            );
+            if let Some(nul) = memchr::memchr(0, data) {
+                // Nothing at or after the NUL's segment is handed out.
+                assert!(joined.len() <= nul, "a segment with a NUL was handed out");
+            }
+            assert!(
+                (*code == 3 && message.contains("NUL byte"))
+                    || (*code == 1
+                        && (message.contains("backslash") || message.contains("psql lexes"))),
+                "unexpected error {code}: {message}"
+            );
+        }
+    }
     let mut offset = 0u64;
     let mut line = 1u64;
     for s in &whole {
@@ -43,7 +75,11 @@ fn check_identity(data: &[u8]) {
         line += s.1.iter().filter(|&&b| b == b'\n').count() as u64;
     }
     for chunk in [1, 2, 3, 7, 4096] {
-        assert_eq!(segments(data, chunk), whole, "read size {chunk}");
+        assert_eq!(
+            segments(data, chunk),
+            (whole.clone(), error.clone()),
+            "read size {chunk}"
+        );
     }
 }
 
@@ -78,6 +114,13 @@ fn dumpish() -> impl Strategy<Value = Vec<u8>> {
         b"x",
         b"\xff\xfe",
         b"\0",
+        b"\\g\n",
+        b"\\; ",
+        b"\\set x 1 \\\\ ",
+        b"SET client_encoding = 'SJIS';\n",
+        b"\x95\x5c",
+        b"B'",
+        b"RESET standard_conforming_strings;\n",
     ]);
     prop::collection::vec(atoms, 0..60).prop_map(|v| v.concat())
 }
@@ -104,7 +147,8 @@ fn committed_pg17_dump_round_trips_and_is_classified() {
     ))
     .unwrap();
     check_identity(&dump);
-    let segs = segments(&dump, usize::MAX);
+    let (segs, error) = segments(&dump, usize::MAX);
+    assert_eq!(error, None);
     let count = |k: Kind| segs.iter().filter(|s| s.0 == k).count();
     assert_eq!(count(Kind::Incomplete), 0);
     assert_eq!(count(Kind::CopyStatement), count(Kind::CopyEnd));

@@ -108,18 +108,16 @@ impl Ending {
     }
 
     fn meta(&mut self, bytes: &[u8], line: u64) -> Option<RestrictMismatch> {
-        let mut words = bytes
-            .trim_ascii()
-            .split(|b| b.is_ascii_whitespace())
-            .filter(|w| !w.is_empty());
-        let cmd = words.next().unwrap_or_default();
-        let key = words
-            .next()
+        let m = super::meta::parse(bytes);
+        let cmd = m.name;
+        let key = m
+            .args
+            .first()
             .map(|k| String::from_utf8_lossy(k).into_owned())
             .unwrap_or_default();
         let mismatch = |message: String| Some(RestrictMismatch { line, message });
         match cmd {
-            b"\\restrict" => {
+            b"restrict" => {
                 let prev = self.open_restrict.replace(key.clone());
                 self.restrict_keys.push(key.clone());
                 prev.and_then(|open| {
@@ -128,7 +126,7 @@ impl Ending {
                     ))
                 })
             }
-            b"\\unrestrict" => match self.open_restrict.take() {
+            b"unrestrict" => match self.open_restrict.take() {
                 Some(open) if open == key => None,
                 Some(open) => {
                     let m = mismatch(format!(

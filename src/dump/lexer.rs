@@ -32,7 +32,61 @@ pub enum Scan {
     /// before, `\;` joins two statements into one query, `\set` runs
     /// between its lines), so what psql sends is not this statement.
     Backslash(usize),
+    /// A psql variable reference at this position that psql substitutes
+    /// before sending: `:'name'`, `:"name"`, `:{?name}`, or `:NAME` for a
+    /// variable psql itself always sets (`:USER`, `:DBNAME`, …).
+    Variable(usize),
 }
+
+/// The variables psql sets by itself (any of them may be set at restore
+/// time): `:NAME` in SQL text is replaced by its value.
+pub const PSQL_VARIABLES: &[&str] = &[
+    "AUTOCOMMIT",
+    "COMP_KEYWORD_CASE",
+    "DBNAME",
+    "ECHO",
+    "ECHO_HIDDEN",
+    "ENCODING",
+    "ERROR",
+    "FETCH_COUNT",
+    "HIDE_TABLEAM",
+    "HIDE_TOAST_COMPRESSION",
+    "HISTCONTROL",
+    "HISTFILE",
+    "HISTSIZE",
+    "HOST",
+    "IGNOREEOF",
+    "LASTOID",
+    "LAST_ERROR_MESSAGE",
+    "LAST_ERROR_SQLSTATE",
+    "ON_ERROR_ROLLBACK",
+    "ON_ERROR_STOP",
+    "PIPELINE_COMMAND_COUNT",
+    "PIPELINE_RESULT_COUNT",
+    "PIPELINE_SYNC_COUNT",
+    "PORT",
+    "PROMPT1",
+    "PROMPT2",
+    "PROMPT3",
+    "QUIET",
+    "ROW_COUNT",
+    "SERVER_VERSION_NAME",
+    "SERVER_VERSION_NUM",
+    "SERVICE",
+    "SHELL_ERROR",
+    "SHELL_EXIT_CODE",
+    "SHOW_ALL_RESULTS",
+    "SHOW_CONTEXT",
+    "SINGLELINE",
+    "SINGLESTEP",
+    "SQLSTATE",
+    "USER",
+    "VERBOSITY",
+    "VERSION",
+    "VERSION_NAME",
+    "VERSION_NUM",
+    "WATCH_INTERVAL",
+];
 
 /// How psql finds the length of a character in the client encodings whose
 /// multibyte characters can contain ASCII bytes (the backslash above all):
@@ -125,6 +179,8 @@ pub struct Lexer {
     char_len: Option<fn(&[u8]) -> usize>,
     /// Where an unquoted backslash was found.
     backslash: Option<usize>,
+    /// Where a psql variable reference was found.
+    variable: Option<usize>,
 }
 
 fn is_ident_start(b: u8) -> bool {
@@ -195,6 +251,7 @@ impl Lexer {
             std_strings,
             char_len: unsafe_char_len(encoding),
             backslash: None,
+            variable: None,
         }
     }
 
@@ -242,6 +299,9 @@ impl Lexer {
                     }
                     if let Some(at) = self.backslash {
                         return Scan::Backslash(at);
+                    }
+                    if let Some(at) = self.variable {
+                        return Scan::Variable(at);
                     }
                     if self.mode == Mode::Normal {
                         // scan_normal stopped for more input.
@@ -328,7 +388,8 @@ impl Lexer {
                         }
                     }
                 }
-                Mode::LineComment => match memchr(b'\n', &stmt[self.pos..]) {
+                // psql ends a `--` comment at a carriage return too.
+                Mode::LineComment => match memchr2(b'\n', b'\r', &stmt[self.pos..]) {
                     Some(i) => {
                         self.pos += i + 1;
                         self.mode = Mode::Normal;
@@ -459,6 +520,39 @@ impl Lexer {
                     self.backslash = Some(self.pos);
                     return None;
                 }
+                b':' => {
+                    // `::` is a cast; `:'x'`, `:"x"`, `:{?x}` and `:NAME` of a
+                    // variable psql sets are substituted by psql.
+                    if self.pos + 1 >= len {
+                        return None;
+                    }
+                    let next = stmt[self.pos + 1];
+                    if next == b':' {
+                        self.token(false);
+                        self.pos += 2;
+                        continue;
+                    }
+                    if next == b'\'' || next == b'"' || next == b'{' {
+                        self.variable = Some(self.pos);
+                        return None;
+                    }
+                    if is_ident_start(next) {
+                        let mut j = self.pos + 1;
+                        while j < len && is_ident_cont(stmt[j]) {
+                            j += 1;
+                        }
+                        if j >= len {
+                            return None;
+                        }
+                        let name = &stmt[self.pos + 1..j];
+                        if PSQL_VARIABLES.iter().any(|v| v.as_bytes() == name) {
+                            self.variable = Some(self.pos);
+                            return None;
+                        }
+                    }
+                    self.token(false);
+                    self.pos += 1;
+                }
                 _ if is_ident_start(b) => {
                     let mut j = self.pos;
                     while j < len && is_ident_cont(stmt[j]) {
@@ -571,7 +665,7 @@ mod tests {
         let mut l = Lexer::new(std);
         match l.scan(s.as_bytes()) {
             Scan::End(e) => Some(e),
-            Scan::NeedMore | Scan::Backslash(_) => None,
+            Scan::NeedMore | Scan::Backslash(_) | Scan::Variable(_) => None,
         }
     }
 
@@ -625,6 +719,12 @@ mod tests {
         // A $ inside an identifier does not start a dollar quote.
         check("SELECT a$b$ ;", true, Some("SELECT a$b$ ;"));
         check("SELECT $$a$$;", true, Some("SELECT $$a$$;"));
+    }
+
+    #[test]
+    fn a_carriage_return_ends_a_line_comment() {
+        check("SELECT 1 -- x\r;y", true, Some("SELECT 1 -- x\r;"));
+        check("SELECT 1 -- x\r\n;y", true, Some("SELECT 1 -- x\r\n;"));
     }
 
     #[test]
@@ -700,6 +800,25 @@ mod tests {
             "SELECT '\\', $$\\$$ /* \\ */ -- \\\n;",
             true,
             Some("SELECT '\\', $$\\$$ /* \\ */ -- \\\n;"),
+        );
+    }
+
+    #[test]
+    fn psql_variables_are_reported() {
+        for (s, at) in [
+            ("SELECT :'x';", 7),
+            ("GRANT ALL ON t TO :\"who\";", 18),
+            ("SELECT :USER;", 7),
+            ("SELECT :{?x};", 7),
+        ] {
+            let mut l = Lexer::new(true);
+            assert_eq!(l.scan(s.as_bytes()), Scan::Variable(at), "{s:?}");
+        }
+        // Casts, slices and variables psql does not set pass.
+        check(
+            "SELECT a::int, b[1:2], c[lo:hi], ':USER';x",
+            true,
+            Some("SELECT a::int, b[1:2], c[lo:hi], ':USER';"),
         );
     }
 

@@ -7,6 +7,7 @@
 pub mod ending;
 pub mod header;
 pub mod lexer;
+pub mod meta;
 pub mod reader;
 pub mod session;
 pub mod words;

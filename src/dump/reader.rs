@@ -300,6 +300,47 @@ impl<R: Read> Reader<R> {
         }
     }
 
+    /// The end of a `--` comment starting at relative offset `from`: after
+    /// the newline that ends its line, or after a carriage return that is
+    /// not followed by one (then `true`: the line goes on with SQL).
+    fn comment_end(&mut self, from: usize) -> Result<(usize, bool)> {
+        let mut at = from;
+        loop {
+            let avail = &self.buf[self.start + at..self.end];
+            match memchr::memchr2(b'\n', b'\r', avail) {
+                Some(i) if avail[i] == b'\n' => return Ok((at + i + 1, false)),
+                Some(i) => {
+                    let cr = at + i;
+                    if !self.want(cr + 2)? {
+                        // The input ends at the carriage return.
+                        return Ok((self.end - self.start, false));
+                    }
+                    return Ok(if self.buf[self.start + cr + 1] == b'\n' {
+                        (cr + 2, false)
+                    } else {
+                        (cr + 1, true)
+                    });
+                }
+                None => {
+                    at = self.end - self.start;
+                    if at > self.statement_limit {
+                        return Err(Error::runtime(format!(
+                            "a line longer than {} bytes",
+                            self.statement_limit
+                        ))
+                        .at_line(self.line)
+                        .with_hint(
+                            "raise the statement limit if the dump really holds such a line",
+                        ));
+                    }
+                    if !self.fill()? {
+                        return Ok((self.end - self.start, false));
+                    }
+                }
+            }
+        }
+    }
+
     /// The next segment, or `None` at end of input.
     ///
     /// A segment that holds a NUL byte is an integrity error (exit 3)
@@ -341,15 +382,21 @@ impl<R: Read> Reader<R> {
                 }
                 let second = self.buf[self.start + ws + 1];
                 if first == b'-' && second == b'-' {
-                    let len = self.line_end(ws)?;
-                    self.state = State::LineStart;
+                    // psql ends a `--` comment at a carriage return as at a
+                    // newline: what follows a lone CR is SQL.
+                    let (len, mid_line) = self.comment_end(ws)?;
+                    self.state = if mid_line {
+                        State::MidLine
+                    } else {
+                        State::LineStart
+                    };
                     return self.emit(Kind::Comment, len).map(Some);
                 }
             }
             if first == b'\\' {
                 let len = self.line_end(ws)?;
                 self.state = State::LineStart;
-                self.meta_command(ws, len);
+                self.meta_command(ws, len)?;
                 return self.emit(Kind::Meta, len).map(Some);
             }
             if self.state == State::MidLine && ws > 0 {
@@ -367,23 +414,25 @@ impl<R: Read> Reader<R> {
         self.lexer.reset(self.std_strings, &self.encoding);
         loop {
             match self.lexer.scan(&self.buf[self.start + ws..self.end]) {
+                Scan::Variable(at) => {
+                    let from = self.start + ws + at;
+                    let line = self.line + count_newlines(&self.buf[self.start..from]);
+                    return Err(Error::runtime(
+                        "a psql variable reference inside a statement (:'name', :\"name\", \
+                         :{?name} or a variable psql sets, such as :USER): psql substitutes it \
+                         before sending, so it would not send this statement as written",
+                    )
+                    .at_line(line)
+                    .with_hint("pg_dump never writes this; check where the dump comes from"));
+                }
                 Scan::Backslash(at) => {
                     let from = self.start + ws + at;
-                    let rest = &self.buf[from + 1..self.end];
-                    let name_len = rest
-                        .iter()
-                        .position(|b| !b.is_ascii_alphanumeric())
-                        .unwrap_or(rest.len())
-                        .min(20);
-                    let name = String::from_utf8_lossy(
-                        &rest[..name_len.max(usize::from(!rest.is_empty()))],
-                    );
                     let line = self.line + count_newlines(&self.buf[self.start..from]);
-                    return Err(Error::runtime(format!(
-                        "a backslash outside quotes inside a statement (\\{name}): psql runs a \
-                         backslash command there (\\g sends what came before, \\; joins two \
-                         statements), so it would not send this statement as written"
-                    ))
+                    return Err(Error::runtime(
+                        "an unquoted backslash inside a statement: psql runs a backslash \
+                         command there (\\g sends what came before, \\; joins two statements), \
+                         so it would not send this statement as written",
+                    )
                     .at_line(line)
                     .with_hint(
                         "pg_dump never writes this; check where the dump comes from, or end the \
@@ -514,20 +563,37 @@ impl<R: Read> Reader<R> {
         Ok(())
     }
 
-    /// Track `\connect` (a new session: settings back to their defaults) and `\encoding`.
-    fn meta_command(&mut self, from: usize, to: usize) {
+    /// Track `\connect` (a new session: settings back to their defaults) and
+    /// `\encoding`; refuse a line on which psql would run more than one
+    /// command, or SQL after `\\`, which would be unseen.
+    fn meta_command(&mut self, from: usize, to: usize) -> Result<()> {
         let line = &self.buf[self.start + from..self.start + to];
-        let mut words = line[1..]
-            .split(|b| b.is_ascii_whitespace())
-            .filter(|w| !w.is_empty());
-        let cmd = words.next().unwrap_or_default();
-        if cmd == b"connect" || cmd == b"c" {
+        let m = super::meta::parse(line);
+        if m.more.is_some() {
+            return Err(Error::runtime(format!(
+                "an unquoted backslash after {}: psql would run a second backslash command, \
+                 or send the rest of the line as SQL after \\\\, unseen by pgpipe",
+                m.display()
+            ))
+            .at_line(self.line)
+            .with_hint("pg_dump never writes this; put each command on its own line"));
+        }
+        if let Some(why) = m.diverges() {
+            return Err(Error::runtime(format!(
+                "{}: {why}, so what psql runs is not what pgpipe reads",
+                m.display()
+            ))
+            .at_line(self.line)
+            .with_hint("pg_dump never writes this; check where the dump comes from"));
+        }
+        if m.name == b"connect" || m.name == b"c" {
             self.std_strings = true;
-        } else if cmd == b"encoding"
-            && let Some(enc) = words.next()
+        } else if m.name == b"encoding"
+            && let Some(enc) = m.args.first()
         {
             self.encoding = String::from_utf8_lossy(enc).into_owned();
         }
+        Ok(())
     }
 
     /// COPY data. Segment boundaries depend only on the data, never on how
@@ -804,6 +870,20 @@ mod tests {
                     "INSERT INTO t VALUES ('line\n\\.\n\\connect x\n-- Name: y', 1);\n".into()
                 ),
                 (Statement, "SELECT 2;\n".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_carriage_return_ends_a_comment_line() {
+        use Kind::*;
+        assert_eq!(
+            kinds("-- x\rGRANT a TO b;\n-- y\r\nSELECT 1;\n"),
+            vec![
+                (Comment, "-- x\r".into()),
+                (Statement, "GRANT a TO b;\n".into()),
+                (Comment, "-- y\r\n".into()),
+                (Statement, "SELECT 1;\n".into()),
             ]
         );
     }

@@ -6,11 +6,13 @@
 //!   `regrole`), from the DDL seen so far.
 //! * [`ident`]: identifier and literal quoting exactly as pg_dump writes it.
 //! * [`blocks`]: the `DO` blocks pgpipe writes itself, recognised exactly.
+//! * [`effects`]: statements that run code the stream does not show.
 //! * [`encoding`]: statement bytes in a dump's client encoding as UTF-8 text
 //!   for the parser, with a map back to the original bytes.
 
 pub mod analysis;
 pub mod blocks;
+pub mod effects;
 pub mod encoding;
 pub mod ident;
 pub mod role_columns;

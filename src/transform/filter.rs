@@ -419,16 +419,6 @@ pub fn filter<R: Read>(
     Ok(f.report)
 }
 
-fn meta_name(b: &[u8]) -> &[u8] {
-    let t = b.trim_ascii_start();
-    let t = t.strip_prefix(b"\\").unwrap_or(t);
-    let end = t
-        .iter()
-        .position(|c| c.is_ascii_whitespace())
-        .unwrap_or(t.len());
-    &t[..end]
-}
-
 impl Filter<'_, '_> {
     // -- output layers ------------------------------------------------------
 
@@ -664,7 +654,7 @@ impl Filter<'_, '_> {
     }
 
     fn meta(&mut self, seg: &Segment<'_>) -> Result<()> {
-        let name = meta_name(seg.bytes);
+        let name = crate::dump::meta::parse(seg.bytes).name;
         if self.opts.strip_restrict && (name == b"restrict" || name == b"unrestrict") {
             self.report.count("--strip-restrict", seg.line);
             return Ok(());
@@ -2018,75 +2008,17 @@ fn lo_create_oid(stmt: &[u8]) -> Option<String> {
 /// The database a `\connect` line connects to: `\connect db`,
 /// `\connect "db"`, `\connect -reuse-previous=on "dbname='db'"`.
 fn connect_target(line: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(line).ok()?.trim();
-    let rest = text
-        .strip_prefix("\\connect")
-        .or_else(|| text.strip_prefix("\\c"))?;
-    let args = psql_args(rest.trim_start());
-    let mut it = args.into_iter().filter(|a| !a.starts_with('-'));
-    let first = it.next()?;
+    let m = crate::dump::meta::parse(line);
+    if m.name != b"connect" && m.name != b"c" {
+        return None;
+    }
+    let first = m.args.into_iter().find(|a| !a.starts_with(b"-"))?;
+    let first = String::from_utf8(first).ok()?;
     if first.contains('=') {
         // A connection string: dbname='…'.
         return conninfo_dbname(&first);
     }
     Some(first)
-}
-
-/// Split psql meta-command arguments: whitespace-separated, `"…"` with `""`,
-/// `'…'` with `''` and backslash escapes.
-fn psql_args(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut chars = s.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        let Some(_) = chars.peek() else { break };
-        let mut arg = String::new();
-        while let Some(&c) = chars.peek() {
-            if c.is_whitespace() {
-                break;
-            }
-            chars.next();
-            match c {
-                '"' => {
-                    while let Some(c) = chars.next() {
-                        if c == '"' {
-                            if chars.peek() == Some(&'"') {
-                                chars.next();
-                                arg.push('"');
-                            } else {
-                                break;
-                            }
-                        } else {
-                            arg.push(c);
-                        }
-                    }
-                }
-                '\'' => {
-                    while let Some(c) = chars.next() {
-                        if c == '\'' {
-                            if chars.peek() == Some(&'\'') {
-                                chars.next();
-                                arg.push('\'');
-                            } else {
-                                break;
-                            }
-                        } else if c == '\\' {
-                            if let Some(n) = chars.next() {
-                                arg.push(n);
-                            }
-                        } else {
-                            arg.push(c);
-                        }
-                    }
-                }
-                c => arg.push(c),
-            }
-        }
-        out.push(arg);
-    }
-    out
 }
 
 /// `dbname` from a libpq key/value connection string.

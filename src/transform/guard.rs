@@ -185,7 +185,7 @@ impl<W: Write> Guard<'_, W> {
                     // A meta-command cut by the end of input must not run.
                     return self.write_last_line(seg.bytes);
                 }
-                let cmd = meta_command(seg.bytes);
+                let cmd = crate::dump::meta::parse(seg.bytes).name;
                 if cmd == b"connect" || cmd == b"c" {
                     match self.opts.mode {
                         Mode::Single => {
@@ -331,16 +331,6 @@ impl<W: Write> Guard<'_, W> {
 
 fn ends_unterminated(bytes: &[u8]) -> bool {
     bytes.last() != Some(&b'\n')
-}
-
-fn meta_command(line: &[u8]) -> &[u8] {
-    let line = line.trim_ascii_start();
-    let line = line.strip_prefix(b"\\").unwrap_or(line);
-    let end = line
-        .iter()
-        .position(|b| b.is_ascii_whitespace())
-        .unwrap_or(line.len());
-    &line[..end]
 }
 
 fn is_transaction_control(words: &[&[u8]]) -> bool {

@@ -138,6 +138,11 @@ impl Server {
     /// Start a private cluster of `version`; dropping it stops the server and
     /// removes its directory.
     pub fn start(version: Version) -> Server {
+        Server::start_with(version, "")
+    }
+
+    /// [`Server::start`] with more server options (`-c name=value …`).
+    pub fn start_with(version: Version, options: &str) -> Server {
         let bin_dir = version.bin_dir();
         let owner = server_user();
         let root = make_temp_dir(&format!("pgpipe-pg{}-", version.major()));
@@ -166,11 +171,11 @@ impl Server {
             next_db: AtomicUsize::new(1),
             next_dir: AtomicUsize::new(1),
         };
-        server.init_and_start(&bin_dir);
+        server.init_and_start(&bin_dir, options);
         server
     }
 
-    fn init_and_start(&self, bin_dir: &Path) {
+    fn init_and_start(&self, bin_dir: &Path, extra: &str) {
         let mut initdb = as_server_user(&bin_dir.join("initdb"), &self.root);
         initdb.arg("-D").arg(&self.data).args([
             "--auth=trust",
@@ -196,7 +201,7 @@ impl Server {
         let log = self.root.join("server.log");
         let options = format!(
             "-c listen_addresses='' -c unix_socket_directories={} -c port={PORT} \
-             -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+             -c fsync=off -c synchronous_commit=off -c full_page_writes=off {extra}",
             self.socket.display()
         );
         let mut pg_ctl = as_server_user(&bin_dir.join("pg_ctl"), &self.root);

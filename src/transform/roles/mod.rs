@@ -391,6 +391,9 @@ pub fn rewrite<R: Read>(
                 w.write(seg.bytes)?;
             }
             Kind::Meta | Kind::Incomplete => {
+                if seg.kind == Kind::Meta {
+                    st.meta(&seg)?;
+                }
                 finish_memberships(&mut st, false)?;
                 w.release(&mut st)?;
                 w.write(seg.bytes)?;

@@ -93,6 +93,8 @@ pub struct State<'o> {
     /// Memberships in a merged role (GRANT r TO m, r merged into NEW):
     /// (line, role, new, member), reported together.
     pub members: Vec<(u64, String, String, String)>,
+    /// With `--only-roles`: what runs code the stream does not show.
+    watch: crate::sql::effects::Watch,
 }
 
 /// Line number of byte `at` of a segment.
@@ -117,6 +119,7 @@ impl<'o> State<'o> {
             copy: None,
             default_acls: HashSet::new(),
             members: Vec::new(),
+            watch: crate::sql::effects::Watch::new(),
         }
     }
 
@@ -194,9 +197,55 @@ impl<'o> State<'o> {
         Ok(Some(splice(line, edits)))
     }
 
+    /// With `--only-roles`: refuse a statement whose execution runs code
+    /// the stream does not show, which no check of the text can vouch for.
+    pub fn vouch(&mut self, seg: &Segment<'_>) -> Result<()> {
+        if !self.plan.checks_only() {
+            return Ok(());
+        }
+        if let Some(why) = self.watch.statement(seg.bytes, seg.encoding) {
+            return Err(Error::runtime(format!(
+                "--only-roles cannot vouch for {why}: it runs code the stream does not show, \
+                 which may name any role"
+            ))
+            .at_line(seg.line)
+            .with_hint(
+                "pg_dump writes no such statement; check where the dump comes from, or drop \
+                 --only-roles",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A psql meta-command line: one pg_dump does not write is refused
+    /// under `--only-roles` and reported otherwise.
+    pub fn meta(&mut self, seg: &Segment<'_>) -> Result<()> {
+        let m = crate::dump::meta::parse(seg.bytes);
+        if m.is_dump_form() {
+            return Ok(());
+        }
+        let what = format!(
+            "{}, a psql command pg_dump does not write (it can run SQL, read files or start \
+             programs that the stream does not show)",
+            m.display()
+        );
+        if self.plan.checks_only() {
+            return Err(
+                Error::runtime(format!("--only-roles cannot vouch for {what}"))
+                    .at_line(seg.line)
+                    .with_hint("check where the dump comes from, or drop --only-roles"),
+            );
+        }
+        self.report
+            .warnings
+            .push(format!("line {}: {what}", seg.line));
+        Ok(())
+    }
+
     pub fn statement(&mut self, seg: &Segment<'_>) -> Result<Done> {
         let stmt = seg.bytes;
         let opts = self.plan.opts;
+        self.vouch(seg)?;
         if self.data {
             self.columns.observe(stmt, seg.encoding);
             if !self.columns.is_empty()
@@ -463,6 +512,7 @@ impl<'o> State<'o> {
     /// A `COPY … FROM stdin` statement: are its rows to be looked at?
     pub fn copy_statement(&mut self, seg: &Segment<'_>) -> Result<()> {
         self.copy = None;
+        self.vouch(seg)?;
         if !self.data || self.columns.is_empty() {
             return Ok(());
         }
