@@ -67,10 +67,12 @@ test: test-deps
 	$(CARGO) test --locked --release -p chacha20poly1305
 
 # The whole oracle matrix (tests/oracle.rs): every corpus, every filter
-# combination, the pg_dump 15 dumps restored into 18 as well; one test at a
-# time, printing each row's time and result.
+# combination, the pg_dump 15 dumps restored into 18 as well; and the psql
+# oracle (tests/psql_oracle.rs) with 300 mutated streams per version and a
+# 20-minute run of the --only-roles property. One test at a time, printing
+# each row's time and result.
 test-oracle: test-deps
-	PGPIPE_ORACLE_FULL=1 $(CARGO) test --locked --release --test oracle -- --test-threads=1 --nocapture
+	PGPIPE_ORACLE_FULL=1 $(CARGO) test --locked --release --test oracle --test psql_oracle -- --test-threads=1 --nocapture
 
 bench: all
 	bench/run
