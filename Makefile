@@ -10,7 +10,7 @@ CARGO ?= cargo
 # Where cargo puts the release binaries (follows CARGO_TARGET_DIR).
 RELEASE_DIR ?= $(or $(CARGO_TARGET_DIR),target)/release
 # NO_BUILD=1: install the binaries already in $(RELEASE_DIR) without running
-# cargo (tests/install.rs does this from inside `cargo test`, which holds
+# cargo (tests/it/install.rs does this from inside `cargo test`, which holds
 # cargo's build lock).
 NO_BUILD ?=
 
@@ -66,13 +66,13 @@ test: test-deps
 	$(CARGO) test --locked --release -- --test-threads=2
 	$(CARGO) test --locked --release -p chacha20poly1305
 
-# The whole oracle matrix (tests/oracle.rs): every corpus, every filter
+# The whole oracle matrix (tests/it/oracle.rs): every corpus, every filter
 # combination, the pg_dump 15 dumps restored into 18 as well; and the psql
-# oracle (tests/psql_oracle.rs) with 300 mutated streams per version and a
+# oracle (tests/it/psql_oracle.rs) with 300 mutated streams per version and a
 # 20-minute run of the --only-roles property. One test at a time, printing
 # each row's time and result.
 test-oracle: test-deps
-	PGPIPE_ORACLE_FULL=1 $(CARGO) test --locked --release --test oracle --test psql_oracle -- --test-threads=1 --nocapture
+	PGPIPE_ORACLE_FULL=1 $(CARGO) test --locked --release --test it -- oracle:: psql_oracle:: --test-threads=1 --nocapture
 
 bench: all
 	bench/run

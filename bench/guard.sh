@@ -35,7 +35,7 @@ psql() { "$pg/psql" -X -q "$@"; }
 
 # The fixture: roles, a tablespace, db1 with every object kind. db1.sql has
 # statements that fail by design on some versions, so no ON_ERROR_STOP there;
-# the language fix-up is the one tests/support/fixture.rs applies.
+# the language fix-up is the one tests/it/support/fixture.rs applies.
 as_pg mkdir "$work/ts1"
 sed "s|@TABLESPACE_DIR@|$work/ts1|" "$here/tests/fixtures/setup.sql" |
     psql -v ON_ERROR_STOP=1 -d postgres >/dev/null

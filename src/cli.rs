@@ -1,5 +1,7 @@
-//! What every pgpipe binary shares: input and output conventions, the error
-//! type and its printer, exit codes, and the progress bar.
+//! What every pgpipe binary shares: input and output conventions, the
+//! printer of errors and warnings, and the arguments the tools have in common.
+//! The error type and its exit codes live in [`crate::error`], the progress
+//! bar in [`crate::progress`]; both are re-exported here for the binaries.
 //!
 //! Conventions (the same in every binary and every man page):
 //!
@@ -14,136 +16,10 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::Mutex;
 
-/// Exit codes shared by every binary.
-pub mod exit {
-    /// Success.
-    pub const OK: i32 = 0;
-    /// Runtime or I/O error.
-    pub const RUNTIME: i32 = 1;
-    /// Usage error (bad arguments).
-    pub const USAGE: i32 = 2;
-    /// Integrity failure: truncated, corrupted, unauthenticated or incomplete input.
-    pub const INTEGRITY: i32 = 3;
-    /// The downstream pipe was closed (128 + SIGPIPE).
-    pub const BROKEN_PIPE: i32 = 141;
-}
-
-/// The class of an error, which decides the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// Exit 1.
-    Runtime,
-    /// Exit 2.
-    Usage,
-    /// Exit 3.
-    Integrity,
-    /// Exit 141, printed as nothing.
-    BrokenPipe,
-}
-
-/// The one error type of the library. `Display` has no program name; the
-/// binary's [`run`] adds it.
-#[derive(Debug)]
-pub struct Error {
-    pub kind: ErrorKind,
-    pub message: String,
-    /// 1-based input line number the error is about, where there is one.
-    pub line: Option<u64>,
-    pub hint: Option<String>,
-}
-
-pub type Result<T> = std::result::Result<T, Error>;
-
-impl Error {
-    fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
-            kind,
-            message: message.into(),
-            line: None,
-            hint: None,
-        }
-    }
-    pub fn runtime(message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Runtime, message)
-    }
-    pub fn usage(message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Usage, message)
-    }
-    pub fn integrity(message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Integrity, message)
-    }
-    /// Attach the input line number.
-    pub fn at_line(mut self, line: u64) -> Error {
-        self.line = Some(line);
-        self
-    }
-    /// Attach a hint that says how to fix it.
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Error {
-        self.hint = Some(hint.into());
-        self
-    }
-    /// An I/O error with what we were doing when it happened.
-    pub fn io(context: impl fmt::Display, err: io::Error) -> Error {
-        if err.kind() == io::ErrorKind::BrokenPipe {
-            return Error::new(ErrorKind::BrokenPipe, "broken pipe");
-        }
-        Error::runtime(format!("{context}: {}", io_message(&err)))
-    }
-    pub fn exit_code(&self) -> i32 {
-        match self.kind {
-            ErrorKind::Runtime => exit::RUNTIME,
-            ErrorKind::Usage => exit::USAGE,
-            ErrorKind::Integrity => exit::INTEGRITY,
-            ErrorKind::BrokenPipe => exit::BROKEN_PIPE,
-        }
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(line) = self.line {
-            write!(f, "line {line}: ")?;
-        }
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<io::Error> for Error {
-    fn from(err: io::Error) -> Error {
-        if err.kind() == io::ErrorKind::BrokenPipe {
-            return Error::new(ErrorKind::BrokenPipe, "broken pipe");
-        }
-        // Errors we raised ourselves inside an io::Error keep their class.
-        if err.get_ref().is_some_and(|e| e.is::<Error>()) {
-            let inner = err.into_inner().expect("checked above");
-            return *inner.downcast::<Error>().expect("checked above");
-        }
-        Error::runtime(io_message(&err))
-    }
-}
-
-impl From<Error> for io::Error {
-    fn from(err: Error) -> io::Error {
-        if err.kind == ErrorKind::BrokenPipe {
-            return io::Error::new(io::ErrorKind::BrokenPipe, err);
-        }
-        io::Error::other(err)
-    }
-}
-
-/// An io::Error's text without the `(os error N)` noise.
-pub fn io_message(err: &io::Error) -> String {
-    let text = err.to_string();
-    match text.find(" (os error ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    }
-}
+pub use crate::BLOCK;
+pub use crate::error::{Error, ErrorKind, Result, exit, io_message};
+pub use crate::progress::{Progress, ProgressReader};
 
 /// Print an error the house way.
 pub fn print_error(prog: &str, err: &Error) {
@@ -292,6 +168,21 @@ pub fn open_input(path: Option<&Path>) -> Result<Input> {
     })
 }
 
+/// Open a SQL tool's `FILE` (standard input for `None` and `-`): a
+/// directory is a directory-format archive, anything else is sniffed by
+/// [`archive::input::stream`](crate::archive::input::stream).
+pub fn open_sql_input(path: Option<&Path>) -> Result<crate::archive::input::SqlInput> {
+    if let Some(p) = path
+        && !is_stdio(Some(p))
+        && p.is_dir()
+    {
+        return Ok(crate::archive::input::directory(p.to_path_buf()));
+    }
+    let input = open_input(path)?;
+    let (len, name) = (input.len, input.name.clone());
+    crate::archive::input::stream(input, len, name)
+}
+
 /// An opened input: a reader plus what we know about it.
 pub struct Input {
     inner: Box<dyn Read + Send>,
@@ -367,9 +258,6 @@ impl Write for RawStdout {
         Ok(())
     }
 }
-
-/// Size of the I/O blocks the tools read and write.
-pub const BLOCK: usize = 256 * 1024;
 
 /// The output: standard output, or a temporary file renamed over the target
 /// by [`Output::commit`]. Dropping an uncommitted file output removes the
@@ -459,6 +347,17 @@ impl Output {
         self.is_terminal
     }
 
+    /// Refuse to write binary `what` (compressed data, ciphertext, an
+    /// archive) to a terminal, with `hint` saying how to get it elsewhere.
+    pub fn refuse_terminal(&self, what: &str, hint: &str) -> Result<()> {
+        if self.is_terminal {
+            return Err(
+                Error::usage(format!("refusing to write {what} to a terminal")).with_hint(hint),
+            );
+        }
+        Ok(())
+    }
+
     /// Flush, and for a file output rename the temporary file into place.
     pub fn commit(mut self) -> Result<()> {
         self.writer
@@ -517,6 +416,78 @@ pub struct IoArgs {
     pub progress: ProgressArgs,
 }
 
+/// `--max-statement`, which every SQL tool takes.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StatementArgs {
+    /// Largest statement accepted, in bytes (0: the default).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::dump::DEFAULT_STATEMENT_LIMIT)]
+    pub max_statement: usize,
+}
+
+/// A tool's report: `text` on standard error when asked for (`--report`,
+/// `--dry-run`), and `report` as JSON to `json_to` (`--report-json FILE`).
+pub fn emit_report(
+    text: Option<String>,
+    json_to: Option<&Path>,
+    report: &impl serde::Serialize,
+) -> Result<()> {
+    if let Some(text) = text {
+        to_stderr(&text)?;
+    }
+    if let Some(path) = json_to {
+        write_file(Some(path), json(report).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// A report as the tools print JSON: pretty, with a final newline.
+pub fn json(report: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(report).expect("a report serializes") + "\n"
+}
+
+/// Write `bytes` to the file at `path` (atomically) or, for `None` and
+/// `-`, to standard output.
+pub fn write_file(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
+    let mut out = Output::create(path)?;
+    out.write_all(bytes)
+        .map_err(|e| Error::io("write error", e))?;
+    out.commit()
+}
+
+/// Write a report on standard error.
+pub fn to_stderr(text: &str) -> Result<()> {
+    io::stderr()
+        .write_all(text.as_bytes())
+        .map_err(|e| Error::io("write error", e))
+}
+
+/// A SQL tool's input, opened: the dump (an archive read as SQL) counted
+/// by the progress bar, the bar, and the input's name.
+pub struct Dump {
+    pub reader: ProgressReader<crate::archive::input::SqlInput>,
+    pub progress: Progress,
+    pub name: String,
+}
+
+impl IoArgs {
+    /// Open `FILE` as a SQL tool does, with the progress bar asked for.
+    pub fn open_dump(&self) -> Result<Dump> {
+        let input = open_sql_input(self.input.as_deref())?;
+        let progress = Progress::new(self.progress.enabled(), input.len);
+        let name = input.name.clone();
+        Ok(Dump {
+            reader: progress.reader(input),
+            progress,
+            name,
+        })
+    }
+
+    /// Create `-o FILE` (standard output without it).
+    pub fn create_output(&self) -> Result<Output> {
+        Output::create(self.output.as_deref())
+    }
+}
+
 /// `--progress` / `--no-progress`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ProgressArgs {
@@ -534,91 +505,6 @@ impl ProgressArgs {
             return false;
         }
         self.progress || io::stderr().is_terminal()
-    }
-}
-
-/// A progress bar on stderr: bytes, throughput and a message (the current
-/// table). Cheap to clone; a disabled one does nothing.
-#[derive(Clone, Default)]
-pub struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    last_message: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Progress {
-    pub fn new(enabled: bool, total: Option<u64>) -> Progress {
-        if !enabled {
-            return Progress::default();
-        }
-        let bar = match total {
-            Some(n) => indicatif::ProgressBar::new(n).with_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta} {wide_msg}",
-                )
-                .expect("valid template"),
-            ),
-            None => indicatif::ProgressBar::new_spinner().with_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} {bytes} {binary_bytes_per_sec} {elapsed} {wide_msg}",
-                )
-                .expect("valid template"),
-            ),
-        };
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
-        Progress {
-            bar: Some(bar),
-            last_message: Arc::default(),
-        }
-    }
-
-    pub fn is_enabled(&self) -> bool {
-        self.bar.is_some()
-    }
-
-    pub fn inc(&self, n: u64) {
-        if let Some(bar) = &self.bar {
-            bar.inc(n);
-        }
-    }
-
-    /// Show a message (a table name from the dump, raw bytes shown lossily).
-    pub fn set_message(&self, msg: &[u8]) {
-        if let Some(bar) = &self.bar {
-            let mut last = self.last_message.lock().expect("not poisoned");
-            if last.as_slice() != msg {
-                last.clear();
-                last.extend_from_slice(msg);
-                bar.set_message(String::from_utf8_lossy(msg).into_owned());
-            }
-        }
-    }
-
-    pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-
-    /// Wrap a reader so every byte read moves the bar.
-    pub fn reader<R: Read>(&self, inner: R) -> ProgressReader<R> {
-        ProgressReader {
-            inner,
-            progress: self.clone(),
-        }
-    }
-}
-
-/// A reader that reports the bytes it reads to a [`Progress`].
-pub struct ProgressReader<R> {
-    inner: R,
-    progress: Progress,
-}
-
-impl<R: Read> Read for ProgressReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.progress.inc(n as u64);
-        Ok(n)
     }
 }
 
@@ -648,26 +534,6 @@ mod tests {
         // A regular file is not a pipe: nothing to do, and no error.
         let file = File::open("/proc/self/status").unwrap();
         grow_pipe(std::os::fd::AsRawFd::as_raw_fd(&file));
-    }
-
-    #[test]
-    fn io_errors_lose_os_error_noise() {
-        let e = io::Error::from_raw_os_error(libc::ENOENT);
-        assert_eq!(io_message(&e), "No such file or directory");
-    }
-
-    #[test]
-    fn broken_pipe_maps_to_141() {
-        let e: Error = io::Error::from(io::ErrorKind::BrokenPipe).into();
-        assert_eq!(e.exit_code(), 141);
-    }
-
-    #[test]
-    fn our_errors_survive_a_trip_through_io_error() {
-        let io_err: io::Error = Error::integrity("cut").at_line(7).into();
-        let back: Error = io_err.into();
-        assert_eq!(back.kind, ErrorKind::Integrity);
-        assert_eq!(back.to_string(), "line 7: cut");
     }
 
     #[test]

@@ -12,10 +12,11 @@ use std::io::{Read, Write};
 
 use serde::Serialize;
 
-use crate::cli::{Error, Progress, Result};
-use crate::dump::words::{first_words, qualified_name};
-use crate::dump::{Cut, Ending, Kind, Reader, header};
+use crate::dump::{Cut, Ending, Kind, Segment};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
 use crate::sql::analysis::{self, Action, ObjectKind, RoleName, RoleRefKind};
+use crate::sql::words::first_words;
 
 /// Version of the JSON schema. Bumped only on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -158,73 +159,23 @@ struct State {
 /// report on it. Incompleteness is reported, not returned as an error.
 pub fn inspect<R: Read>(
     input: R,
-    mut passthrough: Option<&mut dyn Write>,
+    passthrough: Option<&mut dyn Write>,
     progress: &Progress,
     max_statement: usize,
 ) -> Result<Report> {
-    let mut reader = Reader::with_limit(input, max_statement);
-    let mut st = State::default();
-    while let Some(seg) = reader.next_segment()? {
-        if let Some(out) = passthrough.as_deref_mut() {
-            out.write_all(seg.bytes)
-                .map_err(|e| Error::io("write error", e))?;
-        }
-        st.report.bytes += seg.bytes.len() as u64;
-        let line = seg.line;
-        if let Some(m) = st.ending.observe(&seg) {
-            st.warn(Some(m.line), "restrict_mismatch", m.message);
-        }
-        match seg.kind {
-            Kind::Blank => {}
-            Kind::Comment => st.comment(seg.bytes, progress),
-            Kind::Meta => {
-                let m = crate::dump::meta::parse(seg.bytes);
-                if !m.is_dump_form() {
-                    st.warn(
-                        Some(line),
-                        "meta_command",
-                        format!(
-                            "{}: a psql command pg_dump does not write; it can run SQL, read files or start programs that the dump does not show",
-                            m.display()
-                        ),
-                    );
-                }
-            }
-            Kind::Statement | Kind::CopyStatement => {
-                st.report.statements += 1;
-                st.statement(seg.bytes, line, seg.encoding, seg.std_strings, seg.kind);
-            }
-            Kind::CopyData | Kind::CopyPart => {
-                if let Some(t) = &st.copy_table
-                    && let Some(tr) = st.tables.get_mut(t)
-                {
-                    tr.data_bytes += seg.bytes.len() as u64;
-                }
-                if seg.kind == Kind::CopyData {
-                    st.copy_roles(seg.bytes, seg.encoding, line);
-                }
-            }
-            Kind::CopyEnd => {
-                st.copy_roles = None;
-                if let Some(t) = st.copy_table.take()
-                    && let Some(tr) = st.tables.get_mut(&t)
-                {
-                    tr.rows += seg.copy_rows;
-                }
-            }
-            Kind::Incomplete => {}
-        }
-        if seg.kind != Kind::CopyData && seg.kind != Kind::CopyPart {
-            st.lf_lines += crate::dump::reader::count_newlines(seg.bytes);
-        }
-    }
-    if let (Some(Cut::Copy { rows, .. }), Some(t)) = (reader.cut(), st.copy_table.take())
+    let mut stage = Inspector {
+        st: State::default(),
+        passthrough,
+    };
+    let summary = crate::dump::drive(input, max_statement, progress, &mut stage)?;
+    let mut st = stage.st;
+    if let (Some(Cut::Copy { rows, .. }), Some(t)) = (summary.cut.as_ref(), st.copy_table.take())
         && let Some(tr) = st.tables.get_mut(&t)
     {
         tr.rows += rows;
     }
-    st.report.lines = reader.lines();
-    let crlf = reader.crlf_lines();
+    st.report.lines = summary.lines;
+    let crlf = summary.crlf_lines;
     st.report.line_endings = if st.lf_lines == 0 {
         "none"
     } else if crlf == 0 {
@@ -244,11 +195,75 @@ pub fn inspect<R: Read>(
             ),
         );
     }
-    let incomplete = st.ending.incomplete_reason(reader.cut());
+    let incomplete = st.ending.incomplete_reason(summary.cut.as_ref());
     st.report.producer = st.ending.producer().map(|p| p.as_str().to_string());
     st.report.restrict_keys = st.ending.restrict_keys().to_vec();
-    progress.finish();
     Ok(st.finish(incomplete))
+}
+
+/// The inspection as a stage of the stream driver.
+struct Inspector<'a> {
+    st: State,
+    passthrough: Option<&'a mut dyn Write>,
+}
+
+impl crate::dump::Stage for Inspector<'_> {
+    fn segment(&mut self, seg: &Segment<'_>) -> Result<()> {
+        if let Some(out) = self.passthrough.as_deref_mut() {
+            out.write_all(seg.bytes)
+                .map_err(|e| Error::io("write error", e))?;
+        }
+        self.st.report.bytes += seg.bytes.len() as u64;
+        let line = seg.line;
+        if let Some(m) = self.st.ending.observe(seg) {
+            self.st.warn(Some(m.line), "restrict_mismatch", m.message);
+        }
+        match seg.kind {
+            Kind::Blank => {}
+            Kind::Comment => self.st.comment(seg.bytes),
+            Kind::Meta => {
+                let m = crate::dump::meta::parse(seg.bytes);
+                if !m.is_dump_form() {
+                    self.st.warn(
+                        Some(line),
+                        "meta_command",
+                        format!(
+                            "{}: a psql command pg_dump does not write; it can run SQL, read files or start programs that the dump does not show",
+                            m.display()
+                        ),
+                    );
+                }
+            }
+            Kind::Statement | Kind::CopyStatement => {
+                self.st.report.statements += 1;
+                self.st
+                    .statement(seg.bytes, line, seg.encoding, seg.std_strings, seg.kind);
+            }
+            Kind::CopyData | Kind::CopyPart => {
+                if let Some(t) = &self.st.copy_table
+                    && let Some(tr) = self.st.tables.get_mut(t)
+                {
+                    tr.data_bytes += seg.bytes.len() as u64;
+                }
+                if seg.kind == Kind::CopyData {
+                    self.st.copy_roles(seg.bytes, seg.encoding, line);
+                }
+            }
+            Kind::CopyEnd => {
+                self.st.copy_roles = None;
+                if let Some(t) = self.st.copy_table.take()
+                    && let Some(tr) = self.st.tables.get_mut(&t)
+                {
+                    tr.rows += seg.copy_rows;
+                }
+            }
+            Kind::Incomplete => {}
+        }
+        if seg.kind != Kind::CopyData && seg.kind != Kind::CopyPart {
+            self.st.lf_lines += crate::dump::reader::count_newlines(seg.bytes);
+        }
+        Ok(())
+    }
 }
 
 impl State {
@@ -260,7 +275,7 @@ impl State {
         });
     }
 
-    fn comment(&mut self, bytes: &[u8], progress: &Progress) {
+    fn comment(&mut self, bytes: &[u8]) {
         let text = bytes.trim_ascii_end();
         if let Some(v) = text.strip_prefix(b"-- Dumped from database version ") {
             self.report.dumped_from.get_or_insert_with(|| lossy(v));
@@ -269,14 +284,6 @@ impl State {
             .or_else(|| text.strip_prefix(b"-- Dumped by pg_dumpall version "))
         {
             self.report.dumped_by.get_or_insert_with(|| lossy(v));
-        } else if progress.is_enabled()
-            && let Some(h) = header::parse(text)
-            && h.is_table_data()
-        {
-            let mut name = h.schema.unwrap_or_default().to_vec();
-            name.push(b'.');
-            name.extend_from_slice(h.name);
-            progress.set_message(&name);
         }
     }
 
@@ -328,7 +335,7 @@ impl State {
         self.role_columns.observe(stmt, encoding);
         if kind == Kind::CopyStatement
             && !self.role_columns.is_empty()
-            && let Some((schema, name)) = crate::dump::words::copy_target(stmt)
+            && let Some((schema, name)) = crate::sql::words::copy_target(stmt)
             && let Some(table) = self.role_columns.table(schema.as_deref(), &name)
         {
             self.copy_roles =
@@ -361,7 +368,7 @@ impl State {
         };
         if is(0, "insert") && is(1, "into") {
             if !self.role_columns.is_empty()
-                && let Some((schema, name)) = crate::dump::words::insert_target(stmt)
+                && let Some((schema, name)) = crate::sql::words::insert_target(stmt)
                 && let Some(table) = self.role_columns.table(schema.as_deref(), &name)
             {
                 let mut named = Vec::new();
@@ -591,23 +598,7 @@ fn lossy(b: &[u8]) -> String {
 /// the table and the number of rows, read without a full parse (INSERT-mode
 /// dumps hold one statement per row).
 pub fn insert_target(stmt: &[u8], std_strings: bool) -> Option<(QualifiedName, u64)> {
-    let mut i = 0;
-    // Skip "INSERT INTO".
-    let mut words_seen = 0;
-    while words_seen < 2 {
-        while i < stmt.len() && stmt[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let start = i;
-        while i < stmt.len() && stmt[i].is_ascii_alphabetic() {
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        words_seen += 1;
-    }
-    let (schema, name) = qualified_name(stmt, &mut i)?;
+    let ((schema, name), i) = crate::sql::words::insert_target_end(stmt)?;
     let name = QualifiedName { schema, name };
     // Rows: top-level parenthesised groups after VALUES (the column list
     // comes before it).
@@ -721,8 +712,7 @@ fn md5_password(stmt: &[u8]) -> Option<String> {
             && d.defname == "password"
             && let Some(arg) = &d.arg
             && let Some(pg_query::NodeEnum::String(s)) = &arg.node
-            && s.sval.starts_with("md5")
-            && s.sval.len() == 35
+            && crate::sql::is_md5_hash(&s.sval)
         {
             return Some(format!(
                 "role {role} has an md5 password: it is salted with the role name, so it breaks if the role is renamed, and PostgreSQL 18 deprecates md5"

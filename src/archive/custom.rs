@@ -10,7 +10,7 @@ use std::io::Read;
 use super::data::{Chunks, decoder, pump};
 use super::read::{Compression, DataPos, Primitives, TocEntry, corrupt};
 use super::restore::DataSource;
-use crate::cli::{Error, Result};
+use crate::error::{Error, Result};
 
 const BLK_DATA: u8 = 1;
 const BLK_BLOBS: u8 = 3;

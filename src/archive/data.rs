@@ -8,7 +8,7 @@ use std::io::{self, Read, Write};
 use flate2::{Decompress, FlushDecompress, Status};
 
 use super::read::{Compression, Primitives, corrupt, truncated};
-use crate::cli::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Bytes of each data stream kept back until its end has been verified.
 pub const HOLDBACK: usize = 64 * 1024;

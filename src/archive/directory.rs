@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::data::{decoder, pump};
 use super::read::{Compression, TocEntry, corrupt};
 use super::restore::DataSource;
-use crate::cli::{Error, Result};
+use crate::error::{Error, Result};
 
 pub struct DirectorySource {
     dir: PathBuf,

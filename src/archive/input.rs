@@ -1,27 +1,25 @@
 //! Archives everywhere: the SQL tools take a pg_dump archive where they take
 //! a plain dump.
 //!
-//! [`open_sql_input`] opens the tools' `FILE` argument. A directory is read
-//! as a directory-format archive; a file or standard input whose first bytes
-//! are the `PGDMP` magic is read as a custom-format archive; anything else is
-//! passed through as plain SQL (the bytes peeked at included). An archive is
-//! turned into the SQL `pgpipe-sql` prints for it by a thread writing into a
-//! pipe, so it streams in one pass with bounded memory like the plain input.
+//! `cli::open_sql_input` opens the tools' `FILE` argument and hands it here:
+//! a directory goes to [`directory`] and is read as a directory-format
+//! archive; an opened file or standard input goes to [`stream`], which
+//! looks at its first bytes ([`sniff`]): the `PGDMP` magic or a pg_dump tar
+//! header is an archive, anything else is passed through as plain SQL (the
+//! bytes peeked at included). An archive is turned into the SQL `pgpipe-sql`
+//! prints for it by a thread writing into a pipe, so it streams in one pass
+//! with bounded memory like the plain input.
 //!
 //! When the conversion fails (a truncated or corrupt archive), the SQL stops
-//! where it failed, the read after it returns an error, and
-//! [`prefer_archive_error`] turns the tool's result into the archive's own
-//! error and exit status (3 for a truncated archive).
+//! where it failed and the read after it returns the conversion's own error
+//! inside the `io::Error`, so the tool fails with the archive's message and
+//! exit status (3 for a truncated archive).
 
 use std::io::{self, Read};
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::PathBuf;
 use std::thread::JoinHandle;
 
-use crate::cli::{self, Error, Result};
-
-/// The conversion thread's error, once it has failed.
-static FAILED: Mutex<Option<Error>> = Mutex::new(None);
+use crate::error::{Error, Result};
 
 /// What a SQL tool reads: plain SQL, or an archive converted on the fly.
 pub struct SqlInput {
@@ -46,26 +44,26 @@ impl Read for SqlInput {
                 .join()
                 .unwrap_or_else(|_| Err(Error::runtime("the archive reader stopped unexpectedly")));
             if let Err(e) = result {
-                let msg = e.to_string();
-                *FAILED.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                return Err(io::Error::other(msg));
+                return Err(e.into());
             }
         }
         Ok(n)
     }
 }
 
-/// Open `FILE` (or standard input for `None` and `-`) for a SQL tool.
-pub fn open_sql_input(path: Option<&Path>) -> Result<SqlInput> {
-    if let Some(p) = path
-        && !cli::is_stdio(Some(p))
-        && p.is_dir()
-    {
-        let dir = p.to_path_buf();
-        let name = p.display().to_string();
-        return Ok(convert(name, move || super::Source::Directory(dir)));
-    }
-    let mut input = cli::open_input(path)?;
+/// A directory-format archive at `dir`, read as SQL.
+pub fn directory(dir: PathBuf) -> SqlInput {
+    let name = dir.display().to_string();
+    convert(name, move || super::Source::Directory(dir))
+}
+
+/// An opened file or standard input (`len` its size when it is a regular
+/// file, `name` for messages): plain SQL, or an archive read as SQL.
+pub fn stream(
+    mut input: impl Read + Send + 'static,
+    len: Option<u64>,
+    name: String,
+) -> Result<SqlInput> {
     // Enough for a tar header (512 bytes), which is the longest signature.
     let mut head = Vec::with_capacity(PEEK);
     let mut b = [0u8; PEEK];
@@ -74,15 +72,13 @@ pub fn open_sql_input(path: Option<&Path>) -> Result<SqlInput> {
         let n = match input.read(&mut b[..want]) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::io(format!("cannot read {}", input.name), e)),
+            Err(e) => return Err(Error::io(format!("cannot read {name}"), e)),
         };
         if n == 0 {
             break;
         }
         head.extend_from_slice(&b[..n]);
     }
-    let len = input.len;
-    let name = input.name.clone();
     let kind = sniff(&head);
     let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head).chain(input));
     match kind {
@@ -101,7 +97,7 @@ pub fn open_sql_input(path: Option<&Path>) -> Result<SqlInput> {
     }
 }
 
-/// How many bytes [`open_sql_input`] looks at before deciding what the input is.
+/// How many bytes [`stream`] looks at before deciding what the input is.
 const PEEK: usize = 512;
 
 /// What the first bytes of an input say it is.
@@ -192,7 +188,7 @@ fn convert(
         let r = super::to_sql(source(), &mut writer, &options);
         match r {
             // The reading side stopped early (its own error): not ours.
-            Err(e) if e.exit_code() == crate::cli::exit::BROKEN_PIPE => Ok(()),
+            Err(e) if e.exit_code() == crate::error::exit::BROKEN_PIPE => Ok(()),
             other => other,
         }
     });
@@ -206,10 +202,8 @@ fn convert(
 }
 
 fn failed(name: String, e: Error) -> SqlInput {
-    let msg = e.to_string();
-    *FAILED.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
     SqlInput {
-        inner: Box::new(ErrReader(msg)),
+        inner: Box::new(ErrReader(Some(e))),
         worker: None,
         len: None,
         name,
@@ -217,20 +211,14 @@ fn failed(name: String, e: Error) -> SqlInput {
     }
 }
 
-struct ErrReader(String);
+/// A reader whose first read fails with the error it holds.
+struct ErrReader(Option<Error>);
 
 impl Read for ErrReader {
     fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-        Err(io::Error::other(self.0.clone()))
-    }
-}
-
-/// A tool's result, with the archive conversion's error (and exit status)
-/// in place of whatever the tool made of the cut-short SQL.
-pub fn prefer_archive_error<T>(r: Result<T>) -> Result<T> {
-    let failed = FAILED.lock().unwrap_or_else(|p| p.into_inner()).take();
-    match (r, failed) {
-        (_, Some(e)) => Err(e),
-        (r, None) => r,
+        Err(match self.0.take() {
+            Some(e) => e.into(),
+            None => io::Error::other("the archive could not be read"),
+        })
     }
 }

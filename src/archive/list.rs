@@ -5,7 +5,7 @@ use std::io::Write;
 use super::Format;
 use super::read::{Header, TocEntry};
 use super::restore::{requirements, sanitize, wanted};
-use crate::cli::{Error, Result};
+use crate::error::{Error, Result};
 
 /// `PGDUMP_STRFTIME_FMT` applied to the header's creation time, read as
 /// local time the way pg_restore does (mktime, then localtime).

@@ -26,7 +26,7 @@ pub mod write;
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Error, Result};
+use crate::error::{Error, Result};
 pub use restore::SqlOptions;
 
 /// The container of an archive.

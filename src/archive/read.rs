@@ -5,7 +5,7 @@
 
 use std::io::{self, Read};
 
-use crate::cli::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Oldest archive version we read (pg_dump 9.0).
 pub const MIN_VERSION: (u8, u8) = (1, 12);
@@ -341,7 +341,9 @@ pub(crate) fn corrupt(what: String) -> Error {
 fn read_error(e: io::Error, what: String) -> Error {
     let e: Error = e.into();
     match e.kind {
-        crate::cli::ErrorKind::Runtime => Error::runtime(format!("reading {what}: {}", e.message)),
+        crate::error::ErrorKind::Runtime => {
+            Error::runtime(format!("reading {what}: {}", e.message))
+        }
         _ => e,
     }
 }

@@ -9,12 +9,12 @@
 //! owner of views and sequences up to 16 and `ALTER VIEW`/`ALTER SEQUENCE`
 //! from 17, the `Statistics for` prefix from 18.
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use super::data::{Holdback, pump};
 use super::read::{Header, TocEntry};
-use crate::cli::{Error, Result};
+use crate::error::{Error, Result};
+use crate::sql::ident::quote_ident_bytes as fmt_id;
 
 const REQ_SCHEMA: u8 = 1;
 const REQ_DATA: u8 = 2;
@@ -184,7 +184,6 @@ pub struct Renderer<'o> {
     std_strings: bool,
     curr_tablespace: Option<Vec<u8>>,
     curr_tableam: Option<Vec<u8>>,
-    ids: IdentQuoter,
 }
 
 impl<'o> Renderer<'o> {
@@ -195,7 +194,6 @@ impl<'o> Renderer<'o> {
             std_strings: false,
             curr_tablespace: None,
             curr_tableam: None,
-            ids: IdentQuoter::default(),
         }
     }
 
@@ -397,7 +395,7 @@ impl<'o> Renderer<'o> {
             if want.is_empty() {
                 self.w(b"SET default_tablespace = '';\n\n")?;
             } else {
-                let q = self.ids.fmt_id(want);
+                let q = fmt_id(want);
                 self.w(b"SET default_tablespace = ")?;
                 self.w(&q)?;
                 self.w(b";\n\n")?;
@@ -409,7 +407,7 @@ impl<'o> Renderer<'o> {
             && let Some(want) = &te.tableam
             && self.curr_tableam.as_ref() != Some(want)
         {
-            let q = self.ids.fmt_id(want);
+            let q = fmt_id(want);
             self.w(b"SET default_table_access_method = ")?;
             self.w(&q)?;
             self.w(b";\n\n")?;
@@ -451,7 +449,7 @@ impl<'o> Renderer<'o> {
         let owner = te.owner.as_deref().unwrap_or(b"");
         let has_drop = te.drop_stmt.as_ref().is_some_and(|d| !d.is_empty());
         if !owner.is_empty() && has_drop {
-            let qowner = self.ids.fmt_id(owner);
+            let qowner = fmt_id(owner);
             if desc == b"BLOB METADATA" {
                 let mut end = b" OWNER TO ".to_vec();
                 end.extend_from_slice(&qowner);
@@ -470,12 +468,12 @@ impl<'o> Renderer<'o> {
         if partitioned && let Some(am) = &te.tableam {
             let mut line = b"ALTER TABLE ".to_vec();
             if let Some(ns) = te.namespace.as_deref().filter(|n| !n.is_empty()) {
-                line.extend_from_slice(&self.ids.fmt_id(ns));
+                line.extend_from_slice(&fmt_id(ns));
                 line.push(b'.');
             }
-            line.extend_from_slice(&self.ids.fmt_id(te.tag()));
+            line.extend_from_slice(&fmt_id(te.tag()));
             line.extend_from_slice(b" SET ACCESS METHOD ");
-            line.extend_from_slice(&self.ids.fmt_id(am));
+            line.extend_from_slice(&fmt_id(am));
             line.extend_from_slice(b";\n\n");
             self.w(&line)?;
         }
@@ -592,10 +590,10 @@ impl<'o> Renderer<'o> {
             let mut buf = shown.to_vec();
             buf.push(b' ');
             if let Some(ns) = te.namespace.as_deref().filter(|n| !n.is_empty()) {
-                buf.extend_from_slice(&self.ids.fmt_id(ns));
+                buf.extend_from_slice(&fmt_id(ns));
                 buf.push(b'.');
             }
-            buf.extend_from_slice(&self.ids.fmt_id(te.tag()));
+            buf.extend_from_slice(&fmt_id(te.tag()));
             return Some(buf);
         }
         if desc == b"BLOB" {
@@ -663,88 +661,24 @@ pub fn bytea_literal(out: &mut Vec<u8>, data: &[u8], std_strings: bool) {
     out.push(b'\'');
 }
 
-/// Identifier quoting as pg_dump's `fmtId` does it: quotes unless the name
-/// is lower-case letters, digits and underscores (not starting with a digit)
-/// and not a keyword other than an unreserved one. Keyword categories come
-/// from PostgreSQL's own scanner.
-#[derive(Default)]
-pub struct IdentQuoter {
-    cache: HashMap<Vec<u8>, Vec<u8>>,
-}
-
-impl IdentQuoter {
-    pub fn fmt_id(&mut self, id: &[u8]) -> Vec<u8> {
-        if let Some(q) = self.cache.get(id) {
-            return q.clone();
-        }
-        let q = fmt_id_uncached(id);
-        if self.cache.len() < 4096 {
-            self.cache.insert(id.to_vec(), q.clone());
-        }
-        q
-    }
-}
-
-fn fmt_id_uncached(id: &[u8]) -> Vec<u8> {
-    let simple = id
-        .first()
-        .is_some_and(|&c| c.is_ascii_lowercase() || c == b'_')
-        && id
-            .iter()
-            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_');
-    let need_quotes = !simple || is_reserved_keyword(id);
-    if !need_quotes {
-        return id.to_vec();
-    }
-    let mut q = Vec::with_capacity(id.len() + 2);
-    q.push(b'"');
-    for &b in id {
-        if b == b'"' {
-            q.push(b'"');
-        }
-        q.push(b);
-    }
-    q.push(b'"');
-    q
-}
-
-fn is_reserved_keyword(id: &[u8]) -> bool {
-    use pg_query::protobuf::KeywordKind;
-    let Ok(s) = std::str::from_utf8(id) else {
-        return false;
-    };
-    match pg_query::scan(s) {
-        Ok(r) if r.tokens.len() == 1 => {
-            let t = &r.tokens[0];
-            t.start == 0
-                && t.end as usize == s.len()
-                && !matches!(
-                    KeywordKind::try_from(t.keyword_kind),
-                    Ok(KeywordKind::NoKeyword) | Ok(KeywordKind::UnreservedKeyword) | Err(_)
-                )
-        }
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn fmt_id_quotes_like_pg_dump() {
-        let mut q = IdentQuoter::default();
-        assert_eq!(q.fmt_id(b"alice"), b"alice");
-        assert_eq!(q.fmt_id(b"select"), b"\"select\"");
-        assert_eq!(q.fmt_id(b"Bob Smith"), b"\"Bob Smith\"");
-        assert_eq!(q.fmt_id(b"we\"ird"), b"\"we\"\"ird\"");
-        assert_eq!(q.fmt_id(b"UPPER"), b"\"UPPER\"");
-        assert_eq!(q.fmt_id(b"3f9a2c71"), b"\"3f9a2c71\"");
-        assert_eq!(q.fmt_id(b"heap"), b"heap");
-        assert_eq!(q.fmt_id(b"int"), b"\"int\"");
-        assert_eq!(q.fmt_id(b"float"), b"\"float\"");
-        assert_eq!(q.fmt_id(b"name"), b"name");
-        assert_eq!(q.fmt_id(b""), b"\"\"");
+        assert_eq!(fmt_id(b"alice"), b"alice");
+        assert_eq!(fmt_id(b"select"), b"\"select\"");
+        assert_eq!(fmt_id(b"Bob Smith"), b"\"Bob Smith\"");
+        assert_eq!(fmt_id(b"we\"ird"), b"\"we\"\"ird\"");
+        assert_eq!(fmt_id(b"UPPER"), b"\"UPPER\"");
+        assert_eq!(fmt_id(b"3f9a2c71"), b"\"3f9a2c71\"");
+        assert_eq!(fmt_id(b"heap"), b"heap");
+        assert_eq!(fmt_id(b"int"), b"\"int\"");
+        assert_eq!(fmt_id(b"float"), b"\"float\"");
+        assert_eq!(fmt_id(b"name"), b"name");
+        assert_eq!(fmt_id(b""), b"\"\"");
+        assert_eq!(fmt_id(b"caf\xe9"), b"\"caf\xe9\"");
     }
 
     #[test]

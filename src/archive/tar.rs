@@ -8,7 +8,7 @@ use super::data::pump;
 use super::read::TocEntry;
 use super::read::{corrupt, truncated};
 use super::restore::DataSource;
-use crate::cli::{Error, Result};
+use crate::error::{Error, Result};
 
 const BLOCK: usize = 512;
 

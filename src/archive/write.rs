@@ -26,7 +26,7 @@ use std::io::{self, BufReader, Read, Write};
 
 use super::data::{Chunks, Holdback};
 use super::read::{self, DataPos, ExtraToc, Header, Primitives, TocEntry, corrupt};
-use crate::cli::{Error, Result};
+use crate::error::{Error, Result};
 
 const BLK_DATA: u8 = 1;
 const BLK_BLOBS: u8 = 3;
@@ -45,6 +45,25 @@ pub struct Summary {
     pub offsets_set: bool,
     /// The trailing duplicate TOC of a pg_dump 16+ archive was left out.
     pub dropped_trailing_toc: bool,
+}
+
+impl Summary {
+    /// One line for `--report`: what was copied and what moved.
+    pub fn render_text(&self) -> String {
+        format!(
+            "archive: {} TOC entries, {} data blocks copied ({} bytes), TOC {:+} bytes, data offsets {}{}\n",
+            self.entries,
+            self.blocks,
+            self.data_bytes,
+            self.toc_delta,
+            if self.offsets_set { "moved" } else { "not set" },
+            if self.dropped_trailing_toc {
+                "; the duplicate TOC after the data was left out"
+            } else {
+                ""
+            }
+        )
+    }
 }
 
 /// An archive encoder with the header's integer and offset sizes.

@@ -18,8 +18,9 @@ use age::cli_common::StdinGuard;
 use age::secrecy::{ExposeSecret, SecretString};
 use age::{DecryptError, Decryptor, Encryptor, Identity, Recipient};
 
-use crate::cli::{BLOCK, Error, Result};
+use crate::BLOCK;
 use crate::codec::holdback::Holdback;
+use crate::error::{Error, Result};
 
 /// The environment variable a passphrase may come from.
 pub const PASSPHRASE_ENV: &str = "PGPIPE_PASSPHRASE";
@@ -268,7 +269,7 @@ pub fn decrypt<R: Read, W: Write>(input: R, output: W, key: &DecryptKey) -> Resu
                     "age payload chunk {} (plaintext byte {at}) failed: {}; \
                      the stream is truncated or modified; the last {} bytes were withheld",
                     at / (64 * 1024) + 1,
-                    crate::cli::io_message(&e),
+                    crate::error::io_message(&e),
                     hb.held().len()
                 )));
             }

@@ -10,8 +10,8 @@
 
 use std::io::{self, Read, Write};
 
-use crate::cli::{Error, Result};
 use crate::codec::holdback::{HOLDBACK, Holdback};
+use crate::error::{Error, Result};
 
 /// The digest algorithms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

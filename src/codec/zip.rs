@@ -23,9 +23,10 @@ use std::sync::{Arc, Mutex};
 use flate2::{Crc, Decompress, FlushDecompress, Status};
 use zstd::stream::raw::{InBuffer, Operation, OutBuffer};
 
-use crate::cli::{BLOCK, Error, Result};
+use crate::BLOCK;
 use crate::codec::holdback::Holdback;
 use crate::codec::read_full;
+use crate::error::{Error, Result};
 
 /// Compressed formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -107,7 +108,7 @@ fn zstd_compress<R: Read, W: Write>(
     level: i32,
     threads: usize,
 ) -> Result<u64> {
-    let zerr = |e: io::Error| Error::runtime(format!("zstd: {}", crate::cli::io_message(&e)));
+    let zerr = |e: io::Error| Error::runtime(format!("zstd: {}", crate::error::io_message(&e)));
     let mut enc = zstd::stream::Encoder::new(output, level).map_err(zerr)?;
     enc.include_checksum(true).map_err(zerr)?;
     enc.multithread(threads as u32).map_err(zerr)?;
@@ -616,7 +617,7 @@ fn gzip_decompress<R: Read, W: Write>(mut input: Input<R>, output: W) -> Result<
 fn zstd_decompress<R: Read, W: Write>(mut input: Input<R>, output: W) -> Result<Decoded> {
     let mut hb = Holdback::new(output);
     let mut dec = zstd::stream::raw::Decoder::new()
-        .map_err(|e| Error::runtime(format!("zstd: {}", crate::cli::io_message(&e))))?;
+        .map_err(|e| Error::runtime(format!("zstd: {}", crate::error::io_message(&e))))?;
     let mut out = vec![0u8; BLOCK];
     let mut frames = 0u64;
     let mut frame_start = 0u64;
@@ -643,7 +644,7 @@ fn zstd_decompress<R: Read, W: Write>(mut input: Input<R>, output: W) -> Result<
             Error::integrity(format!(
                 "corrupt zstd data in frame {} (which starts at byte {frame_start}) near byte {at}: {}",
                 frames + 1,
-                crate::cli::io_message(&e)
+                crate::error::io_message(&e)
             ))
         })?;
         let consumed = inb.pos();

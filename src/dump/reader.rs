@@ -15,7 +15,8 @@ use std::io::{self, Read};
 use memchr::{memchr, memmem, memrchr};
 
 use super::lexer::{Lexer, Scan};
-use crate::cli::{BLOCK, Error, Result};
+use crate::BLOCK;
+use crate::error::{Error, Result};
 
 /// Default limit for one statement: 1 GiB.
 pub const DEFAULT_STATEMENT_LIMIT: usize = 1 << 30;
@@ -120,7 +121,8 @@ impl<R: Read> Reader<R> {
         Reader::with_limit(inner, DEFAULT_STATEMENT_LIMIT)
     }
 
-    /// A reader whose statements may be at most `statement_limit` bytes.
+    /// A reader whose statements may be at most `statement_limit` bytes
+    /// (0 means [`DEFAULT_STATEMENT_LIMIT`]).
     pub fn with_limit(inner: R, statement_limit: usize) -> Reader<R> {
         Reader {
             inner,
@@ -130,7 +132,11 @@ impl<R: Read> Reader<R> {
             eof: false,
             state: State::LineStart,
             lexer: Lexer::new(true),
-            statement_limit: statement_limit.max(1),
+            statement_limit: if statement_limit == 0 {
+                DEFAULT_STATEMENT_LIMIT
+            } else {
+                statement_limit
+            },
             offset: 0,
             line: 1,
             std_strings: true,
@@ -183,6 +189,24 @@ impl<R: Read> Reader<R> {
     /// ended between statements.
     pub fn cut(&self) -> Option<&Cut> {
         self.cut.as_ref()
+    }
+
+    /// A line (comment or meta-command) over the statement limit.
+    fn line_too_long(&self) -> Error {
+        Error::runtime(format!("a line longer than {} bytes", self.statement_limit))
+            .at_line(self.line)
+            .with_hint("raise the statement limit if the dump really holds such a line")
+    }
+
+    /// A statement over the limit, with what the lexer is inside.
+    fn statement_too_long(&self) -> Error {
+        Error::runtime(format!(
+            "statement longer than the limit of {} bytes (inside {})",
+            self.statement_limit,
+            self.lexer.inside()
+        ))
+        .at_line(self.line)
+        .with_hint("the dump may be damaged, or raise the limit with --max-statement")
     }
 
     /// Read more input into the buffer. Returns false at end of input.
@@ -287,12 +311,7 @@ impl<R: Read> Reader<R> {
             }
             from = self.end - self.start;
             if from > self.statement_limit {
-                return Err(Error::runtime(format!(
-                    "a line longer than {} bytes",
-                    self.statement_limit
-                ))
-                .at_line(self.line)
-                .with_hint("raise the statement limit if the dump really holds such a line"));
+                return Err(self.line_too_long());
             }
             if !self.fill()? {
                 return Ok(self.end - self.start);
@@ -324,14 +343,7 @@ impl<R: Read> Reader<R> {
                 None => {
                     at = self.end - self.start;
                     if at > self.statement_limit {
-                        return Err(Error::runtime(format!(
-                            "a line longer than {} bytes",
-                            self.statement_limit
-                        ))
-                        .at_line(self.line)
-                        .with_hint(
-                            "raise the statement limit if the dump really holds such a line",
-                        ));
+                        return Err(self.line_too_long());
                     }
                     if !self.fill()? {
                         return Ok((self.end - self.start, false));
@@ -440,6 +452,9 @@ impl<R: Read> Reader<R> {
                     ));
                 }
                 Scan::End(e) => {
+                    if e > self.statement_limit {
+                        return Err(self.statement_too_long());
+                    }
                     let mut len = ws + e;
                     // Take trailing whitespace and the newline if the line ends here.
                     loop {
@@ -480,15 +495,7 @@ impl<R: Read> Reader<R> {
                 Scan::NeedMore => {
                     let have = self.end - self.start - ws;
                     if have > self.statement_limit {
-                        return Err(Error::runtime(format!(
-                            "statement longer than the limit of {} bytes (inside {})",
-                            self.statement_limit,
-                            self.lexer.inside()
-                        ))
-                        .at_line(self.line)
-                        .with_hint(
-                            "the dump may be damaged, or raise the limit with --max-statement",
-                        ));
+                        return Err(self.statement_too_long());
                     }
                     if !self.fill()? {
                         let len = self.end - self.start;

@@ -33,7 +33,7 @@ use pg_query::NodeRef;
 
 use super::blocks;
 use super::encoding;
-use crate::dump::words::{first_words, qualified_name};
+use crate::sql::words::{first_words, qualified_name};
 
 /// (schema, name); the schema is empty when unqualified.
 type Rel = (String, String);
@@ -122,7 +122,7 @@ impl Watch {
                 {
                     return Some(why);
                 }
-                if let Some((s, n)) = crate::dump::words::copy_target(stmt) {
+                if let Some((s, n)) = crate::sql::words::copy_target(stmt) {
                     let t = (s.unwrap_or_default(), n);
                     if self.fired.contains(&t) {
                         return Some(format!(
@@ -512,7 +512,7 @@ fn objects(node: &N, key: &str) -> Vec<serde_json::Value> {
 
 /// The table of `INSERT INTO t`.
 fn insert_table(stmt: &[u8]) -> Option<Rel> {
-    let (s, n) = crate::dump::words::insert_target(stmt)?;
+    let (s, n) = crate::sql::words::insert_target(stmt)?;
     Some((s.unwrap_or_default(), n))
 }
 

@@ -189,28 +189,36 @@ pub fn is_non_unreserved_keyword(word: &str) -> bool {
 /// column-name or type/function-name keyword; otherwise wrapped in double
 /// quotes with every `"` doubled.
 pub fn quote_ident(name: &str) -> String {
-    let bytes = name.as_bytes();
-    let plain = match bytes.first() {
+    String::from_utf8(quote_ident_bytes(name.as_bytes()))
+        .expect("quoting adds only ASCII double quotes to UTF-8 text")
+}
+
+/// [`quote_ident`] for a name in any client encoding (archives store names
+/// in the dump's encoding): the rule only looks at ASCII bytes, so the bytes
+/// of a multibyte character are copied as they are.
+pub fn quote_ident_bytes(name: &[u8]) -> Vec<u8> {
+    let plain = match name.first() {
         Some(&first) => {
             (first.is_ascii_lowercase() || first == b'_')
-                && bytes
+                && name
                     .iter()
                     .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         }
         None => false,
     };
-    if plain && !is_non_unreserved_keyword(name) {
-        return name.to_string();
+    // A plain name is ASCII, so it is a `str`.
+    if plain && !is_non_unreserved_keyword(std::str::from_utf8(name).unwrap_or_default()) {
+        return name.to_vec();
     }
-    let mut out = String::with_capacity(name.len() + 2);
-    out.push('"');
-    for c in name.chars() {
-        if c == '"' {
-            out.push('"');
+    let mut out = Vec::with_capacity(name.len() + 2);
+    out.push(b'"');
+    for &b in name {
+        if b == b'"' {
+            out.push(b'"');
         }
-        out.push(c);
+        out.push(b);
     }
-    out.push('"');
+    out.push(b'"');
     out
 }
 

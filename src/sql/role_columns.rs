@@ -24,7 +24,7 @@ use pg_query::NodeEnum as N;
 use pg_query::protobuf as pb;
 
 use super::encoding;
-use crate::dump::words::first_words;
+use crate::sql::words::first_words;
 
 /// The types whose text names roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

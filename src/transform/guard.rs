@@ -24,10 +24,11 @@
 
 use std::io::{Read, Write};
 
-use crate::cli::{Error, ErrorKind, Progress, Result};
 use crate::codec::digest::{Algorithm, Hasher};
-use crate::dump::words::{copy_target, first_words, starts_with_words};
-use crate::dump::{Ending, Kind, Reader, Segment};
+use crate::dump::{Ending, Kind, Segment};
+use crate::error::{Error, ErrorKind, Result};
+use crate::progress::Progress;
+use crate::sql::words::{copy_target, first_words, starts_with_words};
 
 /// How the guard wraps the dump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,7 +75,6 @@ struct Guard<'a, W: Write> {
     copy_rows: u64,
     mid_row: bool,
     in_transaction: bool,
-    progress: &'a Progress,
 }
 
 /// Run the guard from `input` to `out`. On an incomplete or unverifiable
@@ -88,12 +88,6 @@ pub fn guard<R: Read, W: Write>(
     opts: &Options,
     progress: &Progress,
 ) -> Result<()> {
-    let limit = if opts.max_statement == 0 {
-        crate::dump::DEFAULT_STATEMENT_LIMIT
-    } else {
-        opts.max_statement
-    };
-    let mut reader = Reader::with_limit(input, limit);
     let mut g = Guard {
         out,
         opts,
@@ -104,32 +98,20 @@ pub fn guard<R: Read, W: Write>(
         copy_rows: 0,
         mid_row: false,
         in_transaction: false,
-        progress,
     };
     g.write(PREAMBLE.as_bytes())?;
     if opts.mode != Mode::NoTransaction {
         g.write(b"BEGIN;\n")?;
         g.in_transaction = true;
     }
-    loop {
-        let seg = match reader.next_segment() {
-            Ok(Some(seg)) => seg,
-            Ok(None) => break,
-            Err(e) if e.kind == ErrorKind::BrokenPipe => return Err(e),
-            Err(e) => {
-                let why = format!("{e}");
-                return g.fail(Error::integrity(why));
-            }
-        };
-        g.segment(&seg)?;
-    }
+    let summary = crate::dump::drive(input, opts.max_statement, progress, &mut g)?;
     // End of input: commit only a complete, verified dump.
-    let mut reason = g.ending.incomplete_reason(reader.cut());
+    let mut reason = g.ending.incomplete_reason(summary.cut.as_ref());
     if reason.is_none() && opts.require_seal {
         reason = g.seal.verdict();
     }
     if let Some(reason) = reason {
-        let reason = match (&g.copy_table, reader.cut()) {
+        let reason = match (&g.copy_table, summary.cut.as_ref()) {
             (Some(table), Some(crate::dump::Cut::Copy { rows, .. })) => {
                 format!("input ended inside COPY {table} after {rows} rows")
             }
@@ -144,24 +126,7 @@ pub fn guard<R: Read, W: Write>(
     Ok(())
 }
 
-impl<W: Write> Guard<'_, W> {
-    fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        if let Some(&b) = bytes.last() {
-            self.last_byte = b;
-        }
-        self.out
-            .write_all(bytes)
-            .map_err(|e| Error::io("write error", e))
-    }
-
-    /// Write a line of our own, on a line of its own.
-    fn inject(&mut self, line: &str) -> Result<()> {
-        if self.last_byte != b'\n' {
-            self.write(b"\n")?;
-        }
-        self.write(line.as_bytes())
-    }
-
+impl<W: Write> crate::dump::Stage for Guard<'_, W> {
     fn segment(&mut self, seg: &Segment<'_>) -> Result<()> {
         if let Some(m) = self.ending.observe(seg) {
             // psql would refuse this \unrestrict: stop here, still restricted,
@@ -236,9 +201,6 @@ impl<W: Write> Guard<'_, W> {
                     Some((None, t)) => t,
                     None => "(unknown table)".into(),
                 });
-                if let Some(t) = &self.copy_table {
-                    self.progress.set_message(t.as_bytes());
-                }
                 self.copy_rows = 0;
                 self.write(seg.bytes)
             }
@@ -261,6 +223,34 @@ impl<W: Write> Guard<'_, W> {
             // Never send what the end of input cut.
             Kind::Incomplete => Ok(()),
         }
+    }
+
+    /// Input the reader refuses is input psql must not commit.
+    fn read_error(&mut self, err: Error) -> Result<()> {
+        if err.kind == ErrorKind::BrokenPipe {
+            return Err(err);
+        }
+        let why = err.to_string();
+        self.fail(Error::integrity(why))
+    }
+}
+
+impl<W: Write> Guard<'_, W> {
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        if let Some(&b) = bytes.last() {
+            self.last_byte = b;
+        }
+        self.out
+            .write_all(bytes)
+            .map_err(|e| Error::io("write error", e))
+    }
+
+    /// Write a line of our own, on a line of its own.
+    fn inject(&mut self, line: &str) -> Result<()> {
+        if self.last_byte != b'\n' {
+            self.write(b"\n")?;
+        }
+        self.write(line.as_bytes())
     }
 
     /// A last line without a newline: only pass it on when it is harmless

@@ -3,7 +3,7 @@
 //! double quotes match their contents exactly (`""` is one quote; `*`, `?`
 //! and `.` inside quotes are literal).
 
-use crate::cli::{Error, Result};
+use crate::error::{Error, Result};
 
 /// One part of a pattern, as a sequence of literal characters and wildcards.
 #[derive(Debug, Clone, PartialEq, Eq)]

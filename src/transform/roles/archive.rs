@@ -37,7 +37,7 @@ impl<'o> EntryRewriter<'o> {
         Ok(EntryRewriter {
             st: State::new(opts),
             identity: opts.is_identity(),
-            limit: opts.statement_limit(),
+            limit: opts.max_statement,
             session: Vec::new(),
         })
     }
@@ -230,6 +230,29 @@ impl<'o> EntryRewriter<'o> {
 
     /// What was changed, over every entry.
     pub fn finish(self) -> Report {
-        finish_report(self.st)
+        let mut report = finish_report(self.st);
+        report.archive = true;
+        report
     }
+}
+
+/// `pgpipe-roles --keep-format`: read a custom-format archive and write it
+/// to `out` with its TOC entries rewritten and its data blocks copied (with
+/// `out = None`, only report).
+pub fn rewrite_archive(
+    input: impl std::io::Read,
+    out: Option<&mut dyn std::io::Write>,
+    opts: &Options,
+    progress: &crate::progress::Progress,
+) -> Result<(Report, crate::archive::write::Summary)> {
+    let mut rw = EntryRewriter::new(opts)?;
+    let mut sink = std::io::sink();
+    let out: &mut dyn std::io::Write = match out {
+        Some(o) => o,
+        None => &mut sink,
+    };
+    let result = crate::archive::write::rewrite_custom(input, out, &mut |_, te| rw.entry(te));
+    progress.finish();
+    let summary = result?;
+    Ok((rw.finish(), summary))
 }

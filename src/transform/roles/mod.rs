@@ -36,8 +36,9 @@ use serde::Serialize;
 pub use archive::EntryRewriter;
 use statement::{Definition, Outcome, State};
 
-use crate::cli::{Error, Progress, Result};
-use crate::dump::{Kind, Reader, header};
+use crate::dump::{Kind, Segment};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
 
 /// Longest role name PostgreSQL keeps (NAMEDATALEN - 1).
 pub const MAX_NAME: usize = 63;
@@ -184,15 +185,6 @@ impl Options {
         Ok(())
     }
 
-    /// The longest statement the reader accepts (0 means the default).
-    pub(crate) fn statement_limit(&self) -> usize {
-        if self.max_statement == 0 {
-            crate::dump::DEFAULT_STATEMENT_LIMIT
-        } else {
-            self.max_statement
-        }
-    }
-
     pub(crate) fn is_identity(&self) -> bool {
         self.map.is_empty()
             && self.drop.is_empty()
@@ -245,6 +237,10 @@ pub struct Report {
     /// Every edit, when [`Options::record_edits`] is set.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub edits: Vec<Edit>,
+    /// The report is of an archive's TOC entries: where a line number would
+    /// be, there is the entry's dump id.
+    #[serde(skip)]
+    pub archive: bool,
 }
 
 /// One line of the report.
@@ -259,13 +255,24 @@ pub struct Change {
 }
 
 impl Report {
+    /// What a position in this report counts: input lines, or the dump
+    /// ids of an archive's TOC entries.
+    pub fn place(&self) -> &'static str {
+        if self.archive { "TOC entry" } else { "line" }
+    }
+
     /// The report as text, one change per line.
     pub fn render_text(&self) -> String {
         let mut s = String::new();
         for c in &self.changes {
             s.push_str(&format!(
-                "{}: {} {}: {} (first at line {})\n",
-                c.role, c.kind, c.action, c.count, c.first_line
+                "{}: {} {}: {} (first at {} {})\n",
+                c.role,
+                c.kind,
+                c.action,
+                c.count,
+                self.place(),
+                c.first_line
             ));
         }
         s.push_str(&format!(
@@ -317,41 +324,51 @@ pub fn rewrite<R: Read>(
     progress: &Progress,
 ) -> Result<Report> {
     opts.check()?;
-    let mut reader = Reader::with_limit(input, opts.statement_limit());
-    let identity = opts.is_identity();
-    let mut st = State::new(opts);
-    let mut w = Writer {
-        out,
-        held: Vec::new(),
-        held_bytes: 0,
+    let mut stage = Rewriter {
+        st: State::new(opts),
+        w: Writer {
+            out,
+            held: Vec::new(),
+            held_bytes: 0,
+        },
+        identity: opts.is_identity(),
     };
-    let mut cut_at = None;
-    while let Some(seg) = reader.next_segment()? {
-        st.report.bytes += seg.bytes.len() as u64;
-        if seg.kind == Kind::Incomplete {
-            cut_at = Some(seg.line);
-            break;
-        }
-        if seg.kind == Kind::Comment
-            && progress.is_enabled()
-            && let Some(h) = header::parse(seg.bytes)
-        {
-            progress.set_message(h.name);
-        }
-        if identity {
-            w.write(seg.bytes)?;
-            continue;
+    let summary = crate::dump::drive(input, opts.max_statement, progress, &mut stage)?;
+    let Rewriter { mut st, mut w, .. } = stage;
+    st.report.bytes = summary.bytes;
+    summary.refuse_cut()?;
+    finish_memberships(&mut st, false)?;
+    w.release(&mut st)?;
+    Ok(finish_report(st))
+}
+
+/// The rewrite as a stage of the stream driver.
+struct Rewriter<'o, 'w> {
+    st: State<'o>,
+    w: Writer<'w>,
+    /// Nothing to change: every byte is copied.
+    identity: bool,
+}
+
+impl crate::dump::Stage for Rewriter<'_, '_> {
+    fn segment(&mut self, seg: &Segment<'_>) -> Result<()> {
+        let (st, w) = (&mut self.st, &mut self.w);
+        if self.identity {
+            if seg.kind != Kind::Incomplete {
+                w.write(seg.bytes)?;
+            }
+            return Ok(());
         }
         st.plan.set_encoding(seg.encoding);
         match seg.kind {
             Kind::Comment => {
-                let new = st.comment(&seg)?;
+                let new = st.comment(seg)?;
                 w.hold_or_write(new.as_deref().unwrap_or(seg.bytes))?;
             }
             Kind::Blank => w.hold_or_write(seg.bytes)?,
             Kind::Statement => {
-                let done = st.statement(&seg)?;
-                finish_memberships(&mut st, done.membership)?;
+                let done = st.statement(seg)?;
+                finish_memberships(st, done.membership)?;
                 let bytes = match &done.outcome {
                     Outcome::Keep => seg.bytes,
                     Outcome::Drop => &[][..],
@@ -370,42 +387,37 @@ pub fn rewrite<R: Read>(
                         w.hold(Held::Bytes(bytes.to_vec()))?
                     }
                     _ => {
-                        w.release(&mut st)?;
+                        w.release(st)?;
                         w.write(bytes)?;
                     }
                 }
                 drop(done.outcome);
             }
             Kind::CopyStatement => {
-                finish_memberships(&mut st, false)?;
-                w.release(&mut st)?;
-                st.copy_statement(&seg)?;
+                finish_memberships(st, false)?;
+                w.release(st)?;
+                st.copy_statement(seg)?;
                 w.write(seg.bytes)?;
             }
             Kind::CopyData | Kind::CopyPart => {
-                let new = st.copy_data(&seg)?;
+                let new = st.copy_data(seg)?;
                 w.write(new.as_deref().unwrap_or(seg.bytes))?;
             }
             Kind::CopyEnd => {
                 st.copy_end();
                 w.write(seg.bytes)?;
             }
-            Kind::Meta | Kind::Incomplete => {
-                if seg.kind == Kind::Meta {
-                    st.meta(&seg)?;
-                }
-                finish_memberships(&mut st, false)?;
-                w.release(&mut st)?;
+            Kind::Meta => {
+                st.meta(seg)?;
+                finish_memberships(st, false)?;
+                w.release(st)?;
                 w.write(seg.bytes)?;
             }
+            // The cut-off tail is never written: the driver's caller refuses it.
+            Kind::Incomplete => {}
         }
+        Ok(())
     }
-    if let Some(line) = cut_at {
-        return Err(incomplete(&reader, line));
-    }
-    finish_memberships(&mut st, false)?;
-    w.release(&mut st)?;
-    Ok(finish_report(st))
 }
 
 /// The output, with the run of role definitions being held back.
@@ -537,21 +549,6 @@ pub(super) fn finish_report(st: State<'_>) -> Report {
         })
         .collect();
     report
-}
-
-pub(crate) fn incomplete<R: Read>(reader: &Reader<R>, line: u64) -> Error {
-    let what = match reader.cut() {
-        Some(crate::dump::Cut::Statement { inside, .. }) => {
-            format!("the input ends inside a statement ({inside})")
-        }
-        Some(crate::dump::Cut::Copy { rows, .. }) => {
-            format!("the input ends inside COPY data after {rows} complete rows")
-        }
-        None => "the input is cut short".to_string(),
-    };
-    Error::integrity(format!("{what}; the cut-off tail was not written"))
-        .at_line(line)
-        .with_hint("the dump is truncated: make it again, or check how it was transferred")
 }
 
 #[cfg(test)]
@@ -961,5 +958,23 @@ ALTER TABLE public.t OWNER TO synapse;\n"
             b"-- Name: t; Type: TABLE; Schema: public; Owner: bob\n-- Name: USER MAPPING bob SERVER s1; Type: USER MAPPING; Schema: -; Owner: -\n"
         );
         assert_eq!(rep.headers_rewritten, 2);
+    }
+
+    #[test]
+    fn only_md5_hashes_warn_when_their_role_is_renamed() {
+        let hash = "CREATE ROLE alice;\nALTER ROLE alice WITH LOGIN PASSWORD 'md5f5e0e4e9a1c3b2d4f6a8c0e2b4d6f8a0';\n";
+        let (_, rep) = run(hash.as_bytes(), &map(&[("alice", "bob")])).unwrap();
+        assert_eq!(rep.warnings.len(), 1, "{:?}", rep.warnings);
+        assert!(
+            rep.warnings[0].contains("md5 hash salted"),
+            "{:?}",
+            rep.warnings
+        );
+        // A plain password that starts with "md5" is hashed by the server
+        // with the new name: nothing breaks, nothing to warn about.
+        let plain =
+            "CREATE ROLE alice;\nALTER ROLE alice WITH LOGIN PASSWORD 'md5 was the old scheme';\n";
+        let (_, rep) = run(plain.as_bytes(), &map(&[("alice", "bob")])).unwrap();
+        assert!(rep.warnings.is_empty(), "{:?}", rep.warnings);
     }
 }

@@ -17,13 +17,14 @@ use pg_query::protobuf::Token;
 use super::data::{self, Field, NameFate};
 use super::plan::{Fate, Merges, Plan};
 use super::{Edit, Error, Report, Result, Tally};
-use crate::dump::{Segment, header, words};
+use crate::dump::{Segment, header};
 use crate::sql::analysis::{
-    self, Action, Analysis, AnalyzeOptions, ObjectKind, RoleName, RoleRef, RoleRefKind as K,
+    self, Action, Analysis, AnalyzeOptions, ObjectKind, RoleName, RoleRef, RoleRefKind,
 };
 use crate::sql::blocks::{self, OwnBlock};
 use crate::sql::encoding;
 use crate::sql::role_columns::RoleColumns;
+use crate::sql::words;
 
 /// The decision for one statement.
 pub enum Outcome {
@@ -194,7 +195,7 @@ impl<'o> State<'o> {
         }
         self.report.headers_rewritten += 1;
         self.record(seg, &edits);
-        Ok(Some(splice(line, edits)))
+        Ok(Some(crate::sql::splice(line, edits)))
     }
 
     /// With `--only-roles`: refuse a statement whose execution runs code
@@ -294,8 +295,10 @@ impl<'o> State<'o> {
             }
         };
         let definition = self.definition(&a, seg);
-        let membership =
-            a.action == Action::Grant && a.role_refs.iter().any(|r| r.kind == K::MembershipRole);
+        let membership = a.action == Action::Grant
+            && a.role_refs
+                .iter()
+                .any(|r| r.kind == RoleRefKind::MembershipRole);
         if a.role_refs.is_empty() && !opts.drop_passwords {
             return Ok(Done {
                 outcome: Outcome::Keep,
@@ -312,7 +315,7 @@ impl<'o> State<'o> {
             replace: None,
             kept: Vec::new(),
         };
-        rw.run()?;
+        rw.rewrite_all()?;
         let Rewrite {
             edits,
             drop,
@@ -339,14 +342,14 @@ impl<'o> State<'o> {
         } else if edits.is_empty() {
             None
         } else {
-            Some(splice(stmt, edits.clone()))
+            Some(crate::sql::splice(stmt, edits.clone()))
         };
         // --owner: default privileges of several old owners become the one
         // owner's; the same statement twice is written once.
         if opts.owner.is_some()
             && a.role_refs
                 .iter()
-                .any(|r| r.kind == K::DefaultPrivilegesFor)
+                .any(|r| r.kind == RoleRefKind::DefaultPrivilegesFor)
         {
             let text = new.as_deref().unwrap_or(stmt).trim_ascii().to_vec();
             if !self.default_acls.insert(text) {
@@ -395,7 +398,9 @@ impl<'o> State<'o> {
             a.action,
             Action::Create | Action::Alter | Action::Comment | Action::Drop
         ) || a.object.as_ref().is_none_or(|o| o.kind != ObjectKind::Role)
-            || a.role_refs.iter().any(|r| r.kind == K::RoleNewName)
+            || a.role_refs
+                .iter()
+                .any(|r| r.kind == RoleRefKind::RoleNewName)
         {
             return None;
         }
@@ -405,11 +410,11 @@ impl<'o> State<'o> {
             .filter(|r| {
                 matches!(
                     r.kind,
-                    K::RoleDefinition
-                        | K::RoleSetting
-                        | K::RoleInDatabase
-                        | K::CommentOnRole
-                        | K::SecurityLabelOnRole
+                    RoleRefKind::RoleDefinition
+                        | RoleRefKind::RoleSetting
+                        | RoleRefKind::RoleInDatabase
+                        | RoleRefKind::CommentOnRole
+                        | RoleRefKind::SecurityLabelOnRole
                 )
             })
             .collect();
@@ -684,22 +689,6 @@ fn is_global(opts: &super::Options) -> bool {
         || opts.drop_passwords
 }
 
-/// Copy `src` with each range replaced (ranges sorted here, must not overlap).
-pub fn splice(src: &[u8], mut edits: Vec<(Range<usize>, Vec<u8>)>) -> Vec<u8> {
-    edits.sort_by_key(|(r, _)| (r.start, r.end));
-    let mut out = Vec::with_capacity(src.len() + 64);
-    let mut at = 0;
-    for (r, new) in edits {
-        debug_assert!(r.start >= at, "overlapping edits");
-        let start = r.start.max(at);
-        out.extend_from_slice(&src[at..start]);
-        out.extend_from_slice(&new);
-        at = r.end.max(at);
-    }
-    out.extend_from_slice(&src[at..]);
-    out
-}
-
 /// Whether the statement is `SET SESSION AUTHORIZATION …` or `RESET SESSION AUTHORIZATION`.
 fn is_session_authorization(stmt: &[u8]) -> bool {
     let mut words = stmt
@@ -726,21 +715,24 @@ struct Rewrite<'s, 'o, 'g, 'a> {
 }
 
 /// Kinds whose references sit in a comma-separated list a drop can shorten.
-fn is_list_kind(k: K) -> bool {
+fn is_list_kind(k: RoleRefKind) -> bool {
     matches!(
         k,
-        K::Grantee
-            | K::ParameterGrantee
-            | K::DefaultPrivilegesGrantee
-            | K::Member
-            | K::MembershipRole
-            | K::PolicyRole
-            | K::RoleDefinition
+        RoleRefKind::Grantee
+            | RoleRefKind::ParameterGrantee
+            | RoleRefKind::DefaultPrivilegesGrantee
+            | RoleRefKind::Member
+            | RoleRefKind::MembershipRole
+            | RoleRefKind::PolicyRole
+            | RoleRefKind::RoleDefinition
     )
 }
 
-fn is_owner_kind(k: K) -> bool {
-    matches!(k, K::Owner | K::TablespaceOwner | K::SessionAuthorization)
+fn is_owner_kind(k: RoleRefKind) -> bool {
+    matches!(
+        k,
+        RoleRefKind::Owner | RoleRefKind::TablespaceOwner | RoleRefKind::SessionAuthorization
+    )
 }
 
 impl<'g> Rewrite<'_, '_, 'g, '_> {
@@ -833,16 +825,18 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
         if refs.iter().any(|r| {
             matches!(
                 r.kind,
-                K::DefaultPrivilegesFor | K::DefaultPrivilegesGrantee | K::ParameterGrantee
+                RoleRefKind::DefaultPrivilegesFor
+                    | RoleRefKind::DefaultPrivilegesGrantee
+                    | RoleRefKind::ParameterGrantee
             )
         }) {
             return true;
         }
         matches!(self.a.action, Action::Grant | Action::Revoke)
-            && !refs.iter().any(|r| r.kind == K::MembershipRole)
+            && !refs.iter().any(|r| r.kind == RoleRefKind::MembershipRole)
     }
 
-    fn run(&mut self) -> Result<()> {
+    fn rewrite_all(&mut self) -> Result<()> {
         let opts = self.st.plan.opts;
         let a = self.a;
         if opts.no_acl
@@ -856,7 +850,7 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
             self.passwords()?;
         }
         // Lists touched by drops, by kind: (index of ref, dropped?).
-        let mut lists: BTreeMap<K, Vec<(usize, bool)>> = BTreeMap::new();
+        let mut lists: BTreeMap<RoleRefKind, Vec<(usize, bool)>> = BTreeMap::new();
         for (i, r) in a.role_refs.iter().enumerate() {
             if is_list_kind(r.kind)
                 && let Some(l) = &r.list
@@ -929,7 +923,7 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
             if handled[i] {
                 continue;
             }
-            self.one(r)?;
+            self.rewrite_ref(r)?;
             if self.drop {
                 return Ok(());
             }
@@ -948,9 +942,13 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
         let granted: Vec<&RoleRef> = a
             .role_refs
             .iter()
-            .filter(|r| r.kind == K::MembershipRole)
+            .filter(|r| r.kind == RoleRefKind::MembershipRole)
             .collect();
-        let members: Vec<&RoleRef> = a.role_refs.iter().filter(|r| r.kind == K::Member).collect();
+        let members: Vec<&RoleRef> = a
+            .role_refs
+            .iter()
+            .filter(|r| r.kind == RoleRefKind::Member)
+            .collect();
         if granted.len() == 1
             && members.len() == 1
             && let (Some(g), Some(m)) = (granted[0].role.name(), members[0].role.name())
@@ -988,7 +986,7 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
         Ok(())
     }
 
-    fn one(&mut self, r: &RoleRef) -> Result<()> {
+    fn rewrite_ref(&mut self, r: &RoleRef) -> Result<()> {
         let opts = self.st.plan.opts;
         let a = self.a;
         // --no-owner and --owner act on owner references whoever they name.
@@ -1008,8 +1006,8 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
         // owners are X's too (our rule; REASSIGN OWNED leaves them alone),
         // including what an old owner granted or revoked to itself.
         if let Some(o) = &opts.owner
-            && (r.kind == K::DefaultPrivilegesFor
-                || (r.kind == K::DefaultPrivilegesGrantee && self.is_for_role(r)))
+            && (r.kind == RoleRefKind::DefaultPrivilegesFor
+                || (r.kind == RoleRefKind::DefaultPrivilegesGrantee && self.is_for_role(r)))
         {
             if r.role.name() != Some(o.as_str()) {
                 let new = self.new_name_bytes(r, o)?;
@@ -1026,7 +1024,7 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
         // `REVOKE ALL … FROM owner; GRANT … TO owner` of an owner whose own
         // rights were narrowed) are the new owner's, as REASSIGN OWNED gives.
         if let Some(o) = &opts.owner
-            && r.kind == K::Grantee
+            && r.kind == RoleRefKind::Grantee
             && self.st.toc_type == b"ACL"
             && self.is_toc_owner(name)
         {
@@ -1052,19 +1050,21 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
                 self.kept.push((self.line(r), new.to_string()));
             }
             Fate::Drop => match r.kind {
-                K::Owner | K::TablespaceOwner => self.remove_owner(r, "--drop")?,
-                K::SessionAuthorization => self.remove_owner(r, "--drop")?,
-                K::SetRole => {
+                RoleRefKind::Owner | RoleRefKind::TablespaceOwner => {
+                    self.remove_owner(r, "--drop")?
+                }
+                RoleRefKind::SessionAuthorization => self.remove_owner(r, "--drop")?,
+                RoleRefKind::SetRole => {
                     self.note(r, "replaced by RESET ROLE".into());
                     self.replace_statement("RESET ROLE;");
                 }
-                K::GrantedBy => {
+                RoleRefKind::GrantedBy => {
                     let clause = r.clause.clone().unwrap_or(r.span.clone());
                     let clause = self.with_leading_space(clause);
                     self.edits.push((clause, Vec::new()));
                     self.note(r, "GRANTED BY clause removed".into());
                 }
-                K::PolicyRole => {
+                RoleRefKind::PolicyRole => {
                     if !opts.force_drop {
                         return Err(self.widening(
                             r,
@@ -1076,7 +1076,7 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
                     }
                     self.drop_statement(r, "--drop --force-drop");
                 }
-                K::Grantee if a.action == Action::Revoke => {
+                RoleRefKind::Grantee if a.action == Action::Revoke => {
                     let owner_dropped = self.st.toc_type == b"ACL" && self.is_toc_owner(name);
                     if owner_dropped && !opts.force_drop {
                         return Err(self.widening(
@@ -1088,7 +1088,7 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
                     }
                     self.drop_statement(r, "--drop");
                 }
-                K::ReassignOwnedTo => {
+                RoleRefKind::ReassignOwnedTo => {
                     return Err(Error::runtime(format!(
                         "REASSIGN OWNED … TO {name:?} cannot be kept without the role"
                     ))
@@ -1116,14 +1116,14 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
         self.a
             .role_refs
             .iter()
-            .any(|f| f.kind == K::DefaultPrivilegesFor && f.role == r.role)
+            .any(|f| f.kind == RoleRefKind::DefaultPrivilegesFor && f.role == r.role)
     }
 
     /// Remove an owner reference: `ALTER … OWNER TO` goes, `CREATE … OWNER r`
     /// loses the clause, session authorization is reset.
     fn remove_owner(&mut self, r: &RoleRef, why: &str) -> Result<()> {
         match r.kind {
-            K::SessionAuthorization => {
+            RoleRefKind::SessionAuthorization => {
                 if self.st.plan.opts.no_owner {
                     self.drop_statement(r, why);
                 } else {
@@ -1131,7 +1131,7 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
                     self.replace_statement("RESET SESSION AUTHORIZATION;");
                 }
             }
-            K::Owner if self.a.action != Action::Create => self.drop_statement(r, why),
+            RoleRefKind::Owner if self.a.action != Action::Create => self.drop_statement(r, why),
             _ => match self.owner_clause(&r.span) {
                 Some(clause) => {
                     self.edits.push((clause, Vec::new()));
@@ -1156,7 +1156,7 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
             .a
             .role_refs
             .iter()
-            .find(|r| r.kind == K::RoleDefinition)
+            .find(|r| r.kind == RoleRefKind::RoleDefinition)
             .cloned()
         else {
             return Ok(());
@@ -1202,7 +1202,10 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
                 let clause = self.with_leading_space(start..v.end as usize);
                 self.edits.push((clause, Vec::new()));
                 self.note(&def, "password removed".into());
-            } else if value.starts_with("'md5")
+            } else if value
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .is_some_and(crate::sql::is_md5_hash)
                 && let Fate::Rename(new) = self.st.plan.fate(&name)
                 && self.st.md5_warned.insert(name.clone())
             {
