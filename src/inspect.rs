@@ -150,7 +150,7 @@ struct State {
     /// Tables whose columns name roles (aclitem, regrole), and the fields
     /// of the COPY block being read when its table is one.
     role_columns: crate::sql::role_columns::RoleColumns,
-    copy_roles: Option<crate::transform::roles::data::CopyFields>,
+    copy_roles: Option<crate::sql::role_data::CopyFields>,
     /// Statements that run code the dump does not show.
     watch: crate::sql::effects::Watch,
 }
@@ -301,14 +301,11 @@ impl State {
         };
         let mut named = Vec::new();
         for row in rows.split_inclusive(|&b| b == b'\n') {
-            let mut keep = |_: &str| crate::transform::roles::data::NameFate::Keep;
-            let r = crate::transform::roles::data::copy_row(
-                row,
-                &cf.fields,
-                encoding,
-                &mut keep,
-                &mut |n| named.push(n.to_string()),
-            );
+            let mut keep = |_: &str| crate::sql::role_data::NameFate::Keep;
+            let r =
+                crate::sql::role_data::copy_row(row, &cf.fields, encoding, &mut keep, &mut |n| {
+                    named.push(n.to_string())
+                });
             if let Err((_, e)) = r {
                 self.warn(
                     Some(line),
@@ -338,8 +335,7 @@ impl State {
             && let Some((schema, name)) = crate::sql::words::copy_target(stmt)
             && let Some(table) = self.role_columns.table(schema.as_deref(), &name)
         {
-            self.copy_roles =
-                crate::transform::roles::data::copy_fields(stmt, encoding, table).ok();
+            self.copy_roles = crate::sql::role_data::copy_fields(stmt, encoding, table).ok();
         }
 
         if self.report.encoding.is_none()
@@ -372,8 +368,8 @@ impl State {
                 && let Some(table) = self.role_columns.table(schema.as_deref(), &name)
             {
                 let mut named = Vec::new();
-                let mut keep = |_: &str| crate::transform::roles::data::NameFate::Keep;
-                let r = crate::transform::roles::data::insert(
+                let mut keep = |_: &str| crate::sql::role_data::NameFate::Keep;
+                let r = crate::sql::role_data::insert(
                     stmt,
                     table,
                     encoding,
@@ -421,6 +417,7 @@ impl State {
         }
         let opts = analysis::AnalyzeOptions {
             standard_conforming_strings: std_strings,
+            ..analysis::AnalyzeOptions::default()
         };
         let a = match analysis::analyze_with(stmt, encoding, &opts) {
             Ok(a) => a,

@@ -9,6 +9,58 @@
 //! (identical to 17's); a unit test checks it against the keyword categories
 //! reported by `pg_query`'s own scanner.
 
+use crate::error::{Error, Result};
+
+/// Longest name PostgreSQL keeps (NAMEDATALEN - 1 bytes); the server
+/// truncates a longer one.
+pub const MAX_NAME: usize = 63;
+
+/// Check a role name given on the command line. `target` names are what the
+/// output will create or reference, so reserved names are refused.
+pub fn check_name(name: &str, what: &str, target: bool) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::usage(format!("{what}: empty role name")));
+    }
+    if name.len() > MAX_NAME {
+        return Err(Error::usage(format!(
+            "{what}: role name {name:?} is {} bytes; PostgreSQL allows at most {MAX_NAME}",
+            name.len()
+        )));
+    }
+    if name.contains('\0') {
+        return Err(Error::usage(format!(
+            "{what}: role name {name:?} holds a NUL byte"
+        )));
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower == "public" {
+        return Err(Error::usage(format!(
+            "{what}: PUBLIC is not a role and cannot be renamed or mapped onto"
+        )));
+    }
+    if target {
+        if [
+            "none",
+            "current_user",
+            "session_user",
+            "current_role",
+            "user",
+        ]
+        .contains(&&*lower)
+        {
+            return Err(Error::usage(format!(
+                "{what}: role name {name:?} is reserved"
+            )));
+        }
+        if lower.starts_with("pg_") {
+            return Err(Error::usage(format!(
+                "{what}: role name {name:?} is reserved (the pg_ prefix belongs to built-in roles)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Keywords whose category is not UNRESERVED (reserved, column-name and
 /// type/function-name keywords) in PostgreSQL 17 and 18, sorted. pg_dump
 /// quotes an otherwise bare identifier that equals one of these.

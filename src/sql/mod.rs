@@ -4,6 +4,8 @@
 //!   role it names with the byte span of that name in the original bytes.
 //! * [`role_columns`]: which table columns hold role names (`aclitem`,
 //!   `regrole`), from the DDL seen so far.
+//! * [`role_data`]: role names inside table data (`aclitem`, `regrole`
+//!   values in COPY rows and INSERTs), rewritten by their types' own rules.
 //! * [`ident`]: identifier and literal quoting exactly as pg_dump writes it.
 //! * [`build`]: parse-tree nodes for the statements pgpipe writes itself.
 //! * [`blocks`]: the `DO` blocks pgpipe writes itself, recognised exactly.
@@ -20,6 +22,7 @@ pub mod effects;
 pub mod encoding;
 pub mod ident;
 pub mod role_columns;
+pub mod role_data;
 pub mod words;
 
 pub use analysis::{

@@ -898,6 +898,7 @@ fn errors_are_reported_not_guessed() {
 fn standard_conforming_strings_off() {
     let off = AnalyzeOptions {
         standard_conforming_strings: false,
+        ..AnalyzeOptions::default()
     };
     // pg_dump with standard_conforming_strings off doubles backslashes.
     let s = br"SET SESSION AUTHORIZATION 'back\\slash';";
@@ -1144,6 +1145,7 @@ fn analyse_dump(dump: &[u8]) -> BTreeSet<(K, RoleName, bool)> {
         statements += 1;
         let opts = AnalyzeOptions {
             standard_conforming_strings: seg.std_strings,
+            ..AnalyzeOptions::default()
         };
         let a = analyze_with(seg.bytes, seg.encoding, &opts).unwrap_or_else(|e| {
             panic!(

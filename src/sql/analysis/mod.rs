@@ -399,7 +399,7 @@ impl Action {
 }
 
 /// Everything [`analyze`] found in one statement.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
     /// What the statement does.
     pub action: Action,
@@ -409,6 +409,9 @@ pub struct Analysis {
     pub role_refs: Vec<RoleRef>,
     /// True for a statement made only of comments (nothing to parse).
     pub empty: bool,
+    /// The statement's parse tree, with [`AnalyzeOptions::keep_tree`]: the
+    /// one parse of the statement, for callers that need more of it.
+    pub tree: Option<Box<N>>,
 }
 
 /// Why a statement could not be analysed.
@@ -446,12 +449,17 @@ pub struct AnalyzeOptions {
     /// unless the source session had it off). With `off`, backslashes in
     /// plain `'...'` literals are escapes.
     pub standard_conforming_strings: bool,
+    /// Keep the statement's parse tree in [`Analysis::tree`], for a caller
+    /// that reads more of it (`pgpipe-filter`: foreign keys, parents,
+    /// identity sequences) than the analysis reports.
+    pub keep_tree: bool,
 }
 
 impl Default for AnalyzeOptions {
     fn default() -> Self {
         AnalyzeOptions {
             standard_conforming_strings: true,
+            keep_tree: false,
         }
     }
 }
@@ -511,6 +519,7 @@ pub fn analyze_with(
             object: None,
             role_refs: Vec::new(),
             empty: true,
+            tree: None,
         });
     }
     if stmts.len() > 1 {
@@ -548,6 +557,7 @@ pub fn analyze_with(
         object,
         role_refs,
         empty: false,
+        tree: opts.keep_tree.then(|| Box::new(node.clone())),
     })
 }
 

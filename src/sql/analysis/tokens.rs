@@ -32,8 +32,6 @@ pub(super) struct Walk<'t> {
 /// What the analyser's steps return.
 pub(super) type AnalysisResult<T> = Result<T, AnalysisError>;
 
-pub(super) const NAMEDATALEN_MAX: usize = 63;
-
 impl<'t> Walk<'t> {
     pub(super) fn new(text: &'t str, std_strings: bool) -> Self {
         Walk {
@@ -308,8 +306,8 @@ impl<'t> Walk<'t> {
 /// Truncate an identifier to NAMEDATALEN-1 bytes on a character boundary,
 /// as the server does.
 pub(super) fn truncate_name(v: &mut String) {
-    if v.len() > NAMEDATALEN_MAX {
-        let mut cut = NAMEDATALEN_MAX;
+    if v.len() > crate::sql::ident::MAX_NAME {
+        let mut cut = crate::sql::ident::MAX_NAME;
         while !v.is_char_boundary(cut) {
             cut -= 1;
         }

@@ -46,7 +46,7 @@ impl Filter<'_, '_> {
         }
         let drop = match class {
             Class::Analysed(a) if a.action == Action::Create => {
-                match drop_for(seg.bytes, seg.encoding) {
+                match a.tree.as_deref().map_or(Ok(None), drop_for) {
                     Ok(d) => d,
                     Err(e) => {
                         self.report.warnings.push(format!(
@@ -87,12 +87,7 @@ impl Filter<'_, '_> {
 /// that need no drop (table-bound objects go with their table; schemas are
 /// created with IF NOT EXISTS; extensions already are; roles and
 /// tablespaces are cluster-wide).
-pub(super) fn drop_for(stmt: &[u8], enc: &str) -> std::result::Result<Option<String>, String> {
-    let d = encoding::decode(stmt, enc).map_err(|e| e.message)?;
-    let parsed = pg_query::parse(&d.text, 0).map_err(|e| e.to_string())?;
-    let Some(node) = first_node(&parsed) else {
-        return Ok(None);
-    };
+pub(super) fn drop_for(node: &N) -> std::result::Result<Option<String>, String> {
     use pb::ObjectType as OT;
     let names = |rv: &pb::RangeVar| -> pb::Node {
         let mut items = Vec::new();

@@ -105,7 +105,7 @@ impl Options {
             )));
         }
         for r in &self.skip_roles {
-            crate::transform::roles::check_name(r, "--skip-role", false)?;
+            crate::sql::ident::check_name(r, "--skip-role", false)?;
         }
         for d in &self.databases {
             if d.is_empty() {
@@ -818,6 +818,7 @@ impl Filter<'_, '_> {
         }
         let opts = AnalyzeOptions {
             standard_conforming_strings: seg.std_strings,
+            keep_tree: true,
         };
         match analysis::analyze_with(stmt, seg.encoding, &opts) {
             Ok(a) => Ok(Class::Analysed(Box::new(a))),
@@ -1181,7 +1182,14 @@ mod tests {
 
     #[test]
     fn drops() {
-        let d = |s: &str| drop_for(s.as_bytes(), "UTF8").unwrap();
+        let d = |s: &str| {
+            let opts = AnalyzeOptions {
+                keep_tree: true,
+                ..AnalyzeOptions::default()
+            };
+            let a = analysis::analyze_with(s.as_bytes(), "UTF8", &opts).unwrap();
+            drop_for(a.tree.as_deref().unwrap()).unwrap()
+        };
         assert_eq!(
             d("CREATE TABLE public.\"My T\" (a integer);"),
             Some("DROP TABLE IF EXISTS public.\"My T\" CASCADE;".into())

@@ -150,8 +150,7 @@ impl Filter<'_, '_> {
             && a.action == Action::Alter
             && self.selecting()
             && find_ci(stmt, b"identity").is_some()
-            && let Some(parsed) = parse(stmt, seg.encoding)
-            && let Some(N::AlterTableStmt(s)) = first_node(&parsed)
+            && let Some(N::AlterTableStmt(s)) = a.tree.as_deref()
             && let Some(rv) = &s.relation
         {
             for c in &s.cmds {
@@ -256,12 +255,12 @@ impl Filter<'_, '_> {
                 && self.selecting()
                 && find_ci(stmt, b"attach partition").is_some()
             {
-                self.attach_to_removed(seg, obj)?;
+                self.attach_to_removed(seg, obj, a.tree.as_deref())?;
             }
             return Ok(Some(why));
         }
         if obj.kind == ObjectKind::Table && a.action == Action::Create && self.selecting() {
-            if let Some(why) = self.inherits_from_removed(seg, obj)? {
+            if let Some(why) = self.inherits_from_removed(seg, obj, a.tree.as_deref())? {
                 return Ok(Some(why));
             }
         }
@@ -283,10 +282,7 @@ impl Filter<'_, '_> {
         if !needs_tree || !self.selecting() {
             return Ok(None);
         }
-        let Some(parsed) = parse(stmt, seg.encoding) else {
-            return Ok(None);
-        };
-        let Some(node) = first_node(&parsed) else {
+        let Some(node) = a.tree.as_deref() else {
             return Ok(None);
         };
         match node {
@@ -361,7 +357,7 @@ impl Filter<'_, '_> {
             N::ViewStmt(_) | N::CreateTableAsStmt(_) if a.action == Action::Create => {
                 let this = rel(obj.schema.as_deref(), &obj.name);
                 let mut read = Vec::new();
-                for (n, _, _, _) in parsed.protobuf.nodes() {
+                for (n, _, _, _) in node.nodes() {
                     if let pg_query::NodeRef::RangeVar(rv) = n
                         && !rv.schemaname.is_empty()
                     {
@@ -418,15 +414,13 @@ impl Filter<'_, '_> {
         &mut self,
         seg: &Segment<'_>,
         obj: &ObjectRef,
+        tree: Option<&N>,
     ) -> Result<Option<String>> {
         let stmt = seg.bytes;
         if find_ci(stmt, b"inherits").is_none() && find_ci(stmt, b"partition of").is_none() {
             return Ok(None);
         }
-        let Some(parsed) = parse(stmt, seg.encoding) else {
-            return Ok(None);
-        };
-        let Some(N::CreateStmt(c)) = first_node(&parsed) else {
+        let Some(N::CreateStmt(c)) = tree else {
             return Ok(None);
         };
         let this = rel(obj.schema.as_deref(), &obj.name);
@@ -459,7 +453,12 @@ impl Filter<'_, '_> {
     /// in the output. `DROP TABLE … CASCADE` of the parent would take it:
     /// the ATTACH is replaced by that child's drop, and everything about the
     /// child (and what reads it) that follows is removed.
-    pub(super) fn attach_to_removed(&mut self, seg: &Segment<'_>, obj: &ObjectRef) -> Result<()> {
+    pub(super) fn attach_to_removed(
+        &mut self,
+        seg: &Segment<'_>,
+        obj: &ObjectRef,
+        tree: Option<&N>,
+    ) -> Result<()> {
         let Some((ts, tn)) = &obj.table else {
             return Ok(());
         };
@@ -467,10 +466,7 @@ impl Filter<'_, '_> {
         if !self.explicitly_removed(&parent) {
             return Ok(());
         }
-        let Some(parsed) = parse(seg.bytes, seg.encoding) else {
-            return Ok(());
-        };
-        let Some(N::AlterTableStmt(s)) = first_node(&parsed) else {
+        let Some(N::AlterTableStmt(s)) = tree else {
             return Ok(());
         };
         let mut text = String::new();

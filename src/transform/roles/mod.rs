@@ -9,14 +9,13 @@
 //! the whole statement dropped. Statements that name no changed role are
 //! written as they came, never re-serialized. COPY data is written straight
 //! through, except the values of role-typed columns (`aclitem`, `regrole`
-//! and arrays of them), which name roles and are rewritten ([`data`]).
+//! and arrays of them), which name roles and are rewritten ([`crate::sql::role_data`]).
 //! pg_dump's `-- Name: …; Owner: X` headers and `USER MAPPING X SERVER Y`
 //! tags get the new raw name so the output reads consistently.
 //!
 //! * [`plan`]: what becomes of each role, names across client encodings,
 //!   and the merge rules (several roles onto one name).
 //! * [`statement`]: one header, statement or COPY block at a time.
-//! * [`data`]: role names inside `aclitem` / `regrole` values.
 //! * [`archive`]: the same rules applied to the TOC of a custom archive.
 //!
 //! Where dropping a role would widen access (a policy whose only role is the
@@ -24,7 +23,6 @@
 //! stops with an error naming the line, unless `force_drop` is set.
 
 pub mod archive;
-pub mod data;
 pub mod plan;
 pub mod statement;
 
@@ -39,9 +37,7 @@ use statement::{Definition, Outcome, State};
 use crate::dump::{Kind, Segment};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-
-/// Longest role name PostgreSQL keeps (NAMEDATALEN - 1).
-pub const MAX_NAME: usize = 63;
+pub use crate::sql::ident::{MAX_NAME, check_name};
 
 /// What to do to the roles of a dump. Build it, then call [`Options::check`]
 /// (or let [`rewrite`] do it).
@@ -71,52 +67,6 @@ pub struct Options {
     pub record_edits: bool,
     /// Largest statement accepted.
     pub max_statement: usize,
-}
-
-/// Check a role name given on the command line. `target` names are what the
-/// output will create or reference, so reserved names are refused.
-pub fn check_name(name: &str, what: &str, target: bool) -> Result<()> {
-    if name.is_empty() {
-        return Err(Error::usage(format!("{what}: empty role name")));
-    }
-    if name.len() > MAX_NAME {
-        return Err(Error::usage(format!(
-            "{what}: role name {name:?} is {} bytes; PostgreSQL allows at most {MAX_NAME}",
-            name.len()
-        )));
-    }
-    if name.contains('\0') {
-        return Err(Error::usage(format!(
-            "{what}: role name {name:?} holds a NUL byte"
-        )));
-    }
-    let lower = name.to_ascii_lowercase();
-    if lower == "public" {
-        return Err(Error::usage(format!(
-            "{what}: PUBLIC is not a role and cannot be renamed or mapped onto"
-        )));
-    }
-    if target {
-        if [
-            "none",
-            "current_user",
-            "session_user",
-            "current_role",
-            "user",
-        ]
-        .contains(&&*lower)
-        {
-            return Err(Error::usage(format!(
-                "{what}: role name {name:?} is reserved"
-            )));
-        }
-        if lower.starts_with("pg_") {
-            return Err(Error::usage(format!(
-                "{what}: role name {name:?} is reserved (the pg_ prefix belongs to built-in roles)"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Parse one `OLD=NEW` argument (the first `=` splits; names are raw).

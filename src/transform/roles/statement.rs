@@ -14,7 +14,6 @@ use std::ops::Range;
 
 use pg_query::protobuf::Token;
 
-use super::data::{self, Field, NameFate};
 use super::plan::{Fate, Merges, Plan};
 use super::{Edit, Error, Report, Result, Tally};
 use crate::dump::{Segment, header};
@@ -24,6 +23,7 @@ use crate::sql::analysis::{
 use crate::sql::blocks::{self, OwnBlock};
 use crate::sql::encoding;
 use crate::sql::role_columns::RoleColumns;
+use crate::sql::role_data::{self as data, Field, NameFate};
 use crate::sql::words;
 
 /// The decision for one statement.
@@ -280,6 +280,7 @@ impl<'o> State<'o> {
             seg.encoding,
             &AnalyzeOptions {
                 standard_conforming_strings: seg.std_strings,
+                ..AnalyzeOptions::default()
             },
         ) {
             Ok(a) => a,
