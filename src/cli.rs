@@ -52,6 +52,13 @@ pub fn run(prog: &str, body: impl FnOnce() -> Result<()>) -> ! {
     std::process::exit(code)
 }
 
+/// A tool's `main`: parse its arguments (usage errors exit 2), run `body`
+/// with them, and exit with the code its result gives.
+pub fn main<A: clap::Parser>(prog: &str, body: fn(&A) -> Result<()>) -> ! {
+    let args: A = parse_args();
+    run(prog, || body(&args))
+}
+
 /// Keep every allocation below 32 MiB on glibc's heap instead of a fresh
 /// mapping. The stream stages allocate and free block-sized buffers (the age
 /// crate a new one per 64 KiB chunk); with glibc's default, moving threshold

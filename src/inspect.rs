@@ -683,16 +683,8 @@ fn skip_quoted(s: &[u8], i: usize, q: u8, escapes: bool) -> Option<usize> {
 /// A warning when `CREATE|ALTER ROLE` sets an md5 password (salted with the
 /// role name, so renaming the role breaks it).
 fn md5_password(stmt: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(stmt).ok()?;
-    let parsed = pg_query::parse(text, 0).ok()?;
-    let node = parsed
-        .protobuf
-        .stmts
-        .first()?
-        .stmt
-        .as_ref()?
-        .node
-        .as_ref()?;
+    let parsed = crate::sql::tree::parse(stmt, "UTF8")?;
+    let node = crate::sql::tree::first(&parsed)?;
     let (role, options) = match node {
         pg_query::NodeEnum::CreateRoleStmt(s) => (s.role.clone(), &s.options),
         pg_query::NodeEnum::AlterRoleStmt(s) => (

@@ -18,6 +18,7 @@ use age::cli_common::StdinGuard;
 use age::secrecy::{ExposeSecret, SecretString};
 use age::{DecryptError, Decryptor, Encryptor, Identity, Recipient};
 
+use super::{read_err, read_some, write_err};
 use crate::BLOCK;
 use crate::codec::holdback::Holdback;
 use crate::error::{Error, Result};
@@ -38,14 +39,6 @@ pub type Identities = Vec<Box<dyn Identity>>;
 pub enum DecryptKey {
     Identities(Identities),
     Passphrase(SecretString),
-}
-
-fn read_err(e: io::Error) -> Error {
-    Error::io("read error", e)
-}
-
-fn write_err(e: io::Error) -> Error {
-    Error::io("write error", e)
 }
 
 /// Parse `-r` recipient strings (`age1…`, `ssh-ed25519 …`, `ssh-rsa …`) and
@@ -156,12 +149,10 @@ pub fn encrypt<R: Read, W: Write>(
     let mut buf = vec![0u8; BLOCK];
     let mut total = 0u64;
     loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(read_err(e)),
-        };
+        let n = read_some(&mut input, &mut buf)?;
+        if n == 0 {
+            break;
+        }
         w.write_all(&buf[..n]).map_err(write_err)?;
         total += n as u64;
     }

@@ -10,6 +10,7 @@
 
 use std::io::{self, Read, Write};
 
+use super::{read_some, write_err};
 use crate::codec::holdback::{HOLDBACK, Holdback};
 use crate::error::{Error, Result};
 
@@ -104,14 +105,6 @@ pub struct Digest {
     pub bytes: u64,
 }
 
-fn read_err(e: io::Error) -> Error {
-    Error::io("read error", e)
-}
-
-fn write_err(e: io::Error) -> Error {
-    Error::io("write error", e)
-}
-
 /// Copy `input` to `output` unchanged, hashing on the way. Call
 /// `flush` on the output afterwards.
 pub fn sum<R: Read, W: Write>(mut input: R, mut output: W, algo: Algorithm) -> Result<Digest> {
@@ -122,12 +115,10 @@ pub fn sum<R: Read, W: Write>(mut input: R, mut output: W, algo: Algorithm) -> R
     let mut buf = vec![0u8; 64 * 1024];
     let mut bytes = 0u64;
     loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(read_err(e)),
-        };
+        let n = read_some(&mut input, &mut buf)?;
+        if n == 0 {
+            break;
+        }
         hasher.update(&buf[..n]);
         output.write_all(&buf[..n]).map_err(write_err)?;
         bytes += n as u64;

@@ -12,6 +12,29 @@ pub mod zip;
 
 use std::io::{self, Read};
 
+use crate::error::{Error, Result};
+
+/// A read error, as every codec reports it.
+pub(crate) fn read_err(e: io::Error) -> Error {
+    Error::io("read error", e)
+}
+
+/// A write error, as every codec reports it.
+pub(crate) fn write_err(e: io::Error) -> Error {
+    Error::io("write error", e)
+}
+
+/// One read into `buf`, retried when interrupted; 0 at the end of input.
+pub(crate) fn read_some<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> Result<usize> {
+    loop {
+        match r.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_err(e)),
+        }
+    }
+}
+
 /// Read until `buf` is full or the input ends; returns how many bytes were read.
 pub(crate) fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;

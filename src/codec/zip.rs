@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use flate2::{Crc, Decompress, FlushDecompress, Status};
 use zstd::stream::raw::{InBuffer, Operation, OutBuffer};
 
+use super::{read_err, read_some, write_err};
 use crate::BLOCK;
 use crate::codec::holdback::Holdback;
 use crate::codec::read_full;
@@ -77,14 +78,6 @@ const DICT: usize = 32 * 1024;
 /// gzip header: deflate, no flags, no mtime, OS unix.
 const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
 
-fn read_err(e: io::Error) -> Error {
-    Error::io("read error", e)
-}
-
-fn write_err(e: io::Error) -> Error {
-    Error::io("write error", e)
-}
-
 /// Compress `input` to `output` in `format` at `level` with `threads`
 /// threads. Returns the number of input bytes. Flushes `output`.
 pub fn compress<R: Read + Send, W: Write>(
@@ -115,12 +108,10 @@ fn zstd_compress<R: Read, W: Write>(
     let mut buf = vec![0u8; BLOCK];
     let mut total = 0u64;
     loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(read_err(e)),
-        };
+        let n = read_some(&mut input, &mut buf)?;
+        if n == 0 {
+            break;
+        }
         enc.write_all(&buf[..n]).map_err(write_err)?;
         total += n as u64;
     }

@@ -10,6 +10,8 @@ pub mod ending;
 pub mod header;
 pub mod lexer;
 pub mod meta;
+#[cfg(test)]
+mod proptests;
 pub mod reader;
 pub mod session;
 

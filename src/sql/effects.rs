@@ -187,16 +187,8 @@ impl Watch {
             (b"foreign", b"table") => "a column default or check constraint",
             _ => return None,
         };
-        let d = encoding::decode(stmt, encoding).ok()?;
-        let parsed = pg_query::parse(&d.text, 0).ok()?;
-        let node = parsed
-            .protobuf
-            .stmts
-            .first()?
-            .stmt
-            .as_ref()?
-            .node
-            .as_ref()?;
+        let parsed = super::tree::parse(stmt, encoding)?;
+        let node = super::tree::first(&parsed)?;
         match node {
             N::CreateTrigStmt(t) => {
                 if let Some(rv) = &t.relation {
@@ -341,13 +333,7 @@ fn text(r: &Rel) -> String {
 
 /// [`user_call`] over the whole statement.
 fn user_call(parsed: &pg_query::ParseResult, open: bool) -> Option<String> {
-    parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|n| n.node.as_ref())
-        .and_then(|n| user_call_in(n, open))
+    super::tree::first(parsed).and_then(|n| user_call_in(n, open))
 }
 
 /// The first call, under `node`, of a function outside `pg_catalog` (or
@@ -400,13 +386,7 @@ fn is_dump_call(stmt: &[u8], encoding: &str, search_path_open: &mut bool) -> boo
     let Ok(parsed) = pg_query::parse(&d.text, 0) else {
         return false;
     };
-    let Some(N::SelectStmt(s)) = parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|n| n.node.as_ref())
-    else {
+    let Some(N::SelectStmt(s)) = super::tree::first(&parsed) else {
         return false;
     };
     let Some(root) = parsed
@@ -587,16 +567,8 @@ fn find_word(hay: &[u8], word: &[u8]) -> Option<usize> {
 
 /// `COPY … FROM PROGRAM` / `TO PROGRAM`: runs a command on the server.
 fn copy_program(stmt: &[u8], encoding: &str) -> Option<String> {
-    let d = encoding::decode(stmt, encoding).ok()?;
-    let parsed = pg_query::parse(&d.text, 0).ok()?;
-    let node = parsed
-        .protobuf
-        .stmts
-        .first()?
-        .stmt
-        .as_ref()?
-        .node
-        .as_ref()?;
+    let parsed = super::tree::parse(stmt, encoding)?;
+    let node = super::tree::first(&parsed)?;
     match node {
         N::CopyStmt(c) if c.is_program => {
             Some("COPY with PROGRAM (a command run on the server)".into())

@@ -7,6 +7,7 @@
 //! * [`role_data`]: role names inside table data (`aclitem`, `regrole`
 //!   values in COPY rows and INSERTs), rewritten by their types' own rules.
 //! * [`ident`]: identifier and literal quoting exactly as pg_dump writes it.
+//! * [`tree`]: one statement parsed in its encoding, and reading its tree.
 //! * [`build`]: parse-tree nodes for the statements pgpipe writes itself.
 //! * [`blocks`]: the `DO` blocks pgpipe writes itself, recognised exactly.
 //! * [`effects`]: statements that run code the stream does not show.
@@ -23,6 +24,7 @@ pub mod encoding;
 pub mod ident;
 pub mod role_columns;
 pub mod role_data;
+pub mod tree;
 pub mod words;
 
 pub use analysis::{

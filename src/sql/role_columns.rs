@@ -139,13 +139,7 @@ impl RoleColumns {
         let Ok(parsed) = pg_query::parse(&d.text, 0) else {
             return;
         };
-        let Some(node) = parsed
-            .protobuf
-            .stmts
-            .first()
-            .and_then(|s| s.stmt.as_ref())
-            .and_then(|n| n.node.as_ref())
-        else {
+        let Some(node) = super::tree::first(&parsed) else {
             return;
         };
         match node {
@@ -316,14 +310,7 @@ impl RoleColumns {
 
     /// What a column of type `t` holds.
     fn classify(&self, t: &pb::TypeName) -> Column {
-        let mut parts: Vec<String> = t
-            .names
-            .iter()
-            .filter_map(|n| match &n.node {
-                Some(N::String(s)) => Some(s.sval.clone()),
-                _ => None,
-            })
-            .collect();
+        let mut parts = super::tree::strings(&t.names);
         let mut array = !t.array_bounds.is_empty();
         let Some(last) = parts.pop() else {
             return Column::Plain;
@@ -375,13 +362,7 @@ impl RoleColumns {
 }
 
 fn qualified(names: &[pb::Node]) -> QualifiedName {
-    let mut parts: Vec<String> = names
-        .iter()
-        .filter_map(|n| match &n.node {
-            Some(N::String(s)) => Some(s.sval.clone()),
-            _ => None,
-        })
-        .collect();
+    let mut parts = super::tree::strings(names);
     let name = parts.pop().unwrap_or_default();
     (parts.pop().unwrap_or_default(), name)
 }

@@ -500,13 +500,7 @@ pub fn insert(
     let text: &str = &d.text;
     let parsed = pg_query::parse(text, 0)
         .map_err(|e| ValueError(format!("cannot parse the statement: {e}")))?;
-    let Some(N::InsertStmt(ins)) = parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|n| n.node.as_ref())
-    else {
+    let Some(N::InsertStmt(ins)) = super::tree::first(&parsed) else {
         return Err(ValueError("not an INSERT statement".into()));
     };
     let cols: Vec<String> = ins
@@ -688,16 +682,8 @@ pub fn copy_fields(stmt: &[u8], encoding: &str, table: &Table) -> Result<CopyFie
 /// The column list of a `COPY t (a, b) FROM stdin` statement (empty when
 /// it has none); `None` when it does not parse.
 fn copy_columns(stmt: &[u8], enc: &str) -> Option<Vec<String>> {
-    let d = encoding::decode(stmt, enc).ok()?;
-    let parsed = pg_query::parse(&d.text, 0).ok()?;
-    let node = parsed
-        .protobuf
-        .stmts
-        .first()?
-        .stmt
-        .as_ref()?
-        .node
-        .as_ref()?;
+    let parsed = super::tree::parse(stmt, enc)?;
+    let node = super::tree::first(&parsed)?;
     let N::CopyStmt(c) = node else { return None };
     Some(
         c.attlist

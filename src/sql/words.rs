@@ -55,6 +55,13 @@ pub fn first_words(stmt: &[u8], n: usize) -> Vec<&[u8]> {
     out
 }
 
+/// Whether word `i` of `words` (from [`first_words`]) is `word`, in any case.
+pub fn word_is(words: &[&[u8]], i: usize, word: &str) -> bool {
+    words
+        .get(i)
+        .is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+}
+
 /// Whether the statement starts with these words (any case).
 pub fn starts_with_words(stmt: &[u8], words: &[&str]) -> bool {
     let got = first_words(stmt, words.len());

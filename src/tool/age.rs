@@ -45,8 +45,7 @@ pub struct Args {
 
 /// The program's entry point.
 pub fn main() -> ! {
-    let args: Args = cli::parse_args();
-    cli::run("pgpipe-age", || run(&args))
+    cli::main::<Args>("pgpipe-age", run)
 }
 
 fn run(args: &Args) -> Result<()> {

@@ -32,8 +32,7 @@ pub struct Args {
 
 /// The program's entry point.
 pub fn main() -> ! {
-    let args: Args = cli::parse_args();
-    cli::run("pgpipe-guard", || run(&args))
+    cli::main::<Args>("pgpipe-guard", run)
 }
 
 fn run(args: &Args) -> Result<()> {

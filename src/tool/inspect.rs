@@ -33,8 +33,7 @@ pub struct Args {
 
 /// The program's entry point.
 pub fn main() -> ! {
-    let args: Args = cli::parse_args();
-    cli::run("pgpipe-inspect", || run(&args))
+    cli::main::<Args>("pgpipe-inspect", run)
 }
 
 fn run(args: &Args) -> Result<()> {

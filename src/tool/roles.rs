@@ -66,8 +66,7 @@ const PROG: &str = "pgpipe-roles";
 
 /// The program's entry point.
 pub fn main() -> ! {
-    let args: Args = cli::parse_args();
-    cli::run(PROG, || run(&args))
+    cli::main::<Args>(PROG, run)
 }
 
 fn run(args: &Args) -> Result<()> {

@@ -27,8 +27,7 @@ pub struct Args {
 
 /// The program's entry point.
 pub fn main() -> ! {
-    let args: Args = cli::parse_args();
-    cli::run("pgpipe-sql", || run(&args))
+    cli::main::<Args>("pgpipe-sql", run)
 }
 
 fn run(args: &Args) -> Result<()> {

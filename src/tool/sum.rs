@@ -41,8 +41,7 @@ pub struct Args {
 
 /// The program's entry point.
 pub fn main() -> ! {
-    let args: Args = cli::parse_args();
-    cli::run("pgpipe-sum", || run(&args))
+    cli::main::<Args>("pgpipe-sum", run)
 }
 
 fn run(args: &Args) -> Result<()> {

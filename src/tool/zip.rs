@@ -35,8 +35,7 @@ pub struct Args {
 
 /// The program's entry point.
 pub fn main() -> ! {
-    let args: Args = cli::parse_args();
-    cli::run("pgpipe-zip", || run(&args))
+    cli::main::<Args>("pgpipe-zip", run)
 }
 
 fn run(args: &Args) -> Result<()> {

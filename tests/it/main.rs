@@ -25,6 +25,5 @@ mod man;
 mod man_examples;
 mod oracle;
 mod psql_oracle;
-mod reader;
 mod recipes;
 mod roles;

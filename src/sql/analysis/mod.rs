@@ -35,6 +35,7 @@ mod prefilter;
 mod roles;
 mod tokens;
 
+use crate::sql::tree::strings;
 use objects::*;
 pub use prefilter::may_reference_roles;
 use tokens::*;

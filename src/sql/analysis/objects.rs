@@ -63,17 +63,6 @@ pub(super) fn list_items(arg: Option<&pb::Node>) -> &[pb::Node] {
     }
 }
 
-/// The string values of a list of `String` nodes.
-pub(super) fn strings(nodes: &[pb::Node]) -> Vec<String> {
-    nodes
-        .iter()
-        .filter_map(|n| match &n.node {
-            Some(N::String(s)) => Some(s.sval.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 /// `[catalog.][schema.]name` from name parts.
 pub(super) fn qualified(kind: ObjectKind, mut parts: Vec<String>) -> Option<ObjectRef> {
     let name = parts.pop()?;

@@ -40,6 +40,7 @@ mod target;
 mod text;
 
 use crate::sql::build::{deparse, list, string, type_name, with_args};
+use crate::sql::tree::{first as first_node, parse};
 use clean::schema_if_not_exists;
 use sections::{connect_target, create_database_name};
 use text::*;
@@ -780,11 +781,7 @@ impl Filter<'_, '_> {
     fn classify(&mut self, seg: &Segment<'_>) -> Result<Class> {
         let stmt = seg.bytes;
         let words = first_words(stmt, 3);
-        let w = |i: usize, s: &str| {
-            words
-                .get(i)
-                .is_some_and(|x| x.eq_ignore_ascii_case(s.as_bytes()))
-        };
+        let w = |i: usize, s: &str| crate::sql::words::word_is(&words, i, s);
         if w(0, "set") || w(0, "begin") || w(0, "commit") || w(0, "reset") {
             return Ok(Class::Session);
         }
@@ -896,11 +893,7 @@ impl Filter<'_, '_> {
             return Ok(self.session_outcome(stmt));
         }
         let words = first_words(stmt, 4);
-        let w = |i: usize, s: &str| {
-            words
-                .get(i)
-                .is_some_and(|x| x.eq_ignore_ascii_case(s.as_bytes()))
-        };
+        let w = |i: usize, s: &str| crate::sql::words::word_is(&words, i, s);
 
         // Roles.
         if let Some(obj) = &a.object

@@ -10,11 +10,7 @@ impl Filter<'_, '_> {
         let v = self.opts.target_version?;
         let stmt = seg.bytes;
         let words = first_words(stmt, 3);
-        let w = |i: usize, s: &str| {
-            words
-                .get(i)
-                .is_some_and(|x| x.eq_ignore_ascii_case(s.as_bytes()))
-        };
+        let w = |i: usize, s: &str| crate::sql::words::word_is(&words, i, s);
         if w(0, "alter") && w(1, "subscription") && v < 16 && find_ci(stmt, b" owner to ").is_some()
         {
             return Some(Outcome::Drop(format!(

@@ -95,21 +95,6 @@ pub(super) fn lo_create_oid(stmt: &[u8]) -> Option<String> {
     s.bytes().all(|b| b.is_ascii_digit()).then_some(s)
 }
 
-/// The node of a parse's first (only) statement.
-pub(super) fn first_node(parsed: &pg_query::ParseResult) -> Option<&N> {
-    parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|n| n.node.as_ref())
-}
-
-pub(super) fn parse(stmt: &[u8], enc: &str) -> Option<pg_query::ParseResult> {
-    let d = encoding::decode(stmt, enc).ok()?;
-    pg_query::parse(&d.text, 0).ok()
-}
-
 pub(super) fn rv_rel(rv: &pb::RangeVar) -> Rel {
     (rv.schemaname.clone(), rv.relname.clone())
 }
@@ -120,14 +105,7 @@ pub(super) fn identity_sequence(con: &pb::Constraint) -> Option<Rel> {
             && d.defname == "sequence_name"
             && let Some(N::List(l)) = d.arg.as_deref().and_then(|a| a.node.as_ref())
         {
-            let parts: Vec<String> = l
-                .items
-                .iter()
-                .filter_map(|n| match &n.node {
-                    Some(N::String(s)) => Some(s.sval.clone()),
-                    _ => None,
-                })
-                .collect();
+            let parts = crate::sql::tree::strings(&l.items);
             return match parts.as_slice() {
                 [n] => Some((String::new(), n.clone())),
                 [.., s, n] => Some((s.clone(), n.clone())),

@@ -1,8 +1,9 @@
-//! Properties of the dump reader on arbitrary bytes and on real dumps.
+//! Properties of the dump reader on arbitrary bytes and on real dumps
+//! (the repository's fixture and demo dumps).
 
 use std::io::{self, Read};
 
-use pgpipe::dump::{Kind, Reader};
+use super::{Kind, Reader};
 use proptest::prelude::*;
 
 /// Reads `chunk` bytes at a time.
