@@ -698,42 +698,26 @@ pub fn count_newlines(bytes: &[u8]) -> u64 {
 /// For `SET name = value;` / `SET name TO value;` (any case, any spacing),
 /// the value with quotes removed.
 pub fn set_value<'a>(stmt: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
-    let s = trim_ascii(stmt);
+    let s = stmt.trim_ascii();
     let s = s.strip_suffix(b";").unwrap_or(s);
-    let rest = strip_word(s, b"set")?;
-    let rest = strip_word(rest, b"session").unwrap_or(rest);
-    let rest = trim_ascii(rest);
+    let rest = crate::sql::words::strip_word(s, b"set")?;
+    let rest = crate::sql::words::strip_word(rest, b"session").unwrap_or(rest);
+    let rest = rest.trim_ascii();
     if rest.len() < name.len() || !rest[..name.len()].eq_ignore_ascii_case(name) {
         return None;
     }
-    let rest = trim_ascii(&rest[name.len()..]);
+    let rest = rest[name.len()..].trim_ascii();
     let rest = if let Some(r) = rest.strip_prefix(b"=") {
         r
     } else {
-        strip_word(rest, b"to")?
+        crate::sql::words::strip_word(rest, b"to")?
     };
-    let v = trim_ascii(rest);
+    let v = rest.trim_ascii();
     let v = v
         .strip_prefix(b"'")
         .and_then(|v| v.strip_suffix(b"'"))
         .unwrap_or(v);
     Some(v)
-}
-
-fn strip_word<'a>(s: &'a [u8], word: &[u8]) -> Option<&'a [u8]> {
-    let s = trim_ascii(s);
-    if s.len() > word.len()
-        && s[..word.len()].eq_ignore_ascii_case(word)
-        && s[word.len()].is_ascii_whitespace()
-    {
-        Some(&s[word.len()..])
-    } else {
-        None
-    }
-}
-
-fn trim_ascii(s: &[u8]) -> &[u8] {
-    s.trim_ascii()
 }
 
 #[cfg(test)]

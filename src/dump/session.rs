@@ -27,19 +27,22 @@ pub enum Change<'a> {
 pub fn change<'a>(stmt: &'a [u8], name: &[u8]) -> Option<Change<'a>> {
     let s = stmt.trim_ascii();
     let s = s.strip_suffix(b";").unwrap_or(s).trim_ascii_end();
-    if let Some(rest) = strip_word(s, b"reset") {
+    if let Some(rest) = crate::sql::words::strip_word(s, b"reset") {
         let rest = rest.trim_ascii();
         return (eq_name(rest, name) || rest.eq_ignore_ascii_case(b"all"))
             .then_some(Change::Default);
     }
-    let rest = strip_word(s, b"set")?;
-    let (rest, local) = match strip_word(rest, b"local") {
+    let rest = crate::sql::words::strip_word(s, b"set")?;
+    let (rest, local) = match crate::sql::words::strip_word(rest, b"local") {
         Some(r) => (r, true),
-        None => (strip_word(rest, b"session").unwrap_or(rest), false),
+        None => (
+            crate::sql::words::strip_word(rest, b"session").unwrap_or(rest),
+            false,
+        ),
     };
     let rest = rest.trim_ascii();
     let value = if name == b"client_encoding"
-        && let Some(v) = strip_word(rest, b"names")
+        && let Some(v) = crate::sql::words::strip_word(rest, b"names")
     {
         v
     } else {
@@ -47,7 +50,7 @@ pub fn change<'a>(stmt: &'a [u8], name: &[u8]) -> Option<Change<'a>> {
         let after = after.trim_ascii();
         match after.strip_prefix(b"=") {
             Some(r) => r,
-            None => strip_word(after, b"to")?,
+            None => crate::sql::words::strip_word(after, b"to")?,
         }
     };
     if local {
@@ -101,18 +104,6 @@ fn name_prefix<'a>(s: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 
 fn eq_name(s: &[u8], name: &[u8]) -> bool {
     name_prefix(s, name).is_some_and(|r| r.trim_ascii().is_empty())
-}
-
-fn strip_word<'a>(s: &'a [u8], word: &[u8]) -> Option<&'a [u8]> {
-    let s = s.trim_ascii();
-    if s.len() > word.len()
-        && s[..word.len()].eq_ignore_ascii_case(word)
-        && s[word.len()].is_ascii_whitespace()
-    {
-        Some(&s[word.len()..])
-    } else {
-        None
-    }
 }
 
 #[cfg(test)]

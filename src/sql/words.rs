@@ -55,6 +55,20 @@ pub fn first_words(stmt: &[u8], n: usize) -> Vec<&[u8]> {
     out
 }
 
+/// `s` without surrounding white space, without its first word `word` (in
+/// any case) and the white space after it; `None` when it does not start so.
+pub fn strip_word<'a>(s: &'a [u8], word: &[u8]) -> Option<&'a [u8]> {
+    let s = s.trim_ascii();
+    if s.len() > word.len()
+        && s[..word.len()].eq_ignore_ascii_case(word)
+        && s[word.len()].is_ascii_whitespace()
+    {
+        Some(&s[word.len()..])
+    } else {
+        None
+    }
+}
+
 /// Whether word `i` of `words` (from [`first_words`]) is `word`, in any case.
 pub fn word_is(words: &[&[u8]], i: usize, word: &str) -> bool {
     words

@@ -159,12 +159,8 @@ impl<W: Write> crate::dump::Stage for Guard<'_, W> {
                                 "the dump connects to another database (\\connect)",
                             );
                         }
-                        Mode::PerDatabase => {
-                            // Everything before this line arrived whole: commit it.
-                            self.inject("COMMIT;\n")?;
-                            self.write(seg.bytes)?;
-                            return self.inject("BEGIN;\n");
-                        }
+                        // Everything before this line arrived whole: commit it.
+                        Mode::PerDatabase => return self.between_transactions(seg.bytes),
                         Mode::NoTransaction => {}
                     }
                 }
@@ -185,11 +181,7 @@ impl<W: Write> crate::dump::Stage for Guard<'_, W> {
                 if let Some(what) = non_transactional(seg.bytes) {
                     match self.opts.mode {
                         Mode::Single => return self.refuse(seg.line, what),
-                        Mode::PerDatabase => {
-                            self.inject("COMMIT;\n")?;
-                            self.write(seg.bytes)?;
-                            return self.inject("BEGIN;\n");
-                        }
+                        Mode::PerDatabase => return self.between_transactions(seg.bytes),
                         Mode::NoTransaction => {}
                     }
                 }
@@ -243,6 +235,14 @@ impl<W: Write> Guard<'_, W> {
         self.out
             .write_all(bytes)
             .map_err(|e| Error::io("write error", e))
+    }
+
+    /// `--per-database`: commit what came before, write `bytes` outside any
+    /// transaction, and open the next one.
+    fn between_transactions(&mut self, bytes: &[u8]) -> Result<()> {
+        self.inject("COMMIT;\n")?;
+        self.write(bytes)?;
+        self.inject("BEGIN;\n")
     }
 
     /// Write a line of our own, on a line of its own.

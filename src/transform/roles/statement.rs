@@ -987,19 +987,24 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
         Ok(())
     }
 
+    /// `--owner O`: the reference names O (noted when it named another role).
+    fn name_owner(&mut self, r: &RoleRef, o: &str, note: impl FnOnce() -> String) -> Result<()> {
+        if r.role.name() != Some(o) {
+            let new = self.new_name_bytes(r, o)?;
+            self.edits.push((r.span.clone(), new));
+            self.note(r, note());
+        }
+        self.kept.push((self.line(r), o.to_string()));
+        Ok(())
+    }
+
     fn rewrite_ref(&mut self, r: &RoleRef) -> Result<()> {
         let opts = self.st.plan.opts;
         let a = self.a;
         // --no-owner and --owner act on owner references whoever they name.
         if is_owner_kind(r.kind) && (opts.no_owner || opts.owner.is_some()) {
             if let Some(o) = &opts.owner {
-                if r.role.name() != Some(o.as_str()) {
-                    let new = self.new_name_bytes(r, o)?;
-                    self.edits.push((r.span.clone(), new));
-                    self.note(r, format!("owner set to {o}"));
-                }
-                self.kept.push((self.line(r), o.clone()));
-                return Ok(());
+                return self.name_owner(r, o, || format!("owner set to {o}"));
             }
             return self.remove_owner(r, "--no-owner");
         }
@@ -1010,13 +1015,9 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
             && (r.kind == RoleRefKind::DefaultPrivilegesFor
                 || (r.kind == RoleRefKind::DefaultPrivilegesGrantee && self.is_for_role(r)))
         {
-            if r.role.name() != Some(o.as_str()) {
-                let new = self.new_name_bytes(r, o)?;
-                self.edits.push((r.span.clone(), new));
-                self.note(r, format!("default privileges moved to {o} (--owner)"));
-            }
-            self.kept.push((self.line(r), o.clone()));
-            return Ok(());
+            return self.name_owner(r, o, || {
+                format!("default privileges moved to {o} (--owner)")
+            });
         }
         let Some(name) = r.role.name() else {
             return Ok(());
