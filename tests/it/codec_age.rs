@@ -3,7 +3,9 @@
 //! injection (every failure exits 3 and releases only a strict prefix that
 //! lacks at least the last 64 KiB).
 
-use std::io::{Read, Write};
+use crate::support;
+
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -16,29 +18,11 @@ const CHUNK: usize = 64 * 1024;
 
 fn run_env(cmd: &str, args: &[&str], input: &[u8], env: &[(&str, &str)]) -> (i32, Vec<u8>, String) {
     let mut c = Command::new(cmd);
-    c.args(args)
-        .env_remove("PGPIPE_PASSPHRASE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    c.args(args).env_remove("PGPIPE_PASSPHRASE");
     for (k, v) in env {
         c.env(k, v);
     }
-    let mut child = c
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let data = input.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    support::outcome(&mut c, input)
 }
 
 fn run(cmd: &str, args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {

@@ -1,8 +1,9 @@
 //! pgpipe-sum against sha256sum and b3sum; --check and --seal/--unseal
 //! withhold the tail when the digest does not match.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use crate::support;
+
+use std::process::Command;
 
 const SUM: &str = env!("CARGO_BIN_EXE_pgpipe-sum");
 const HOLD: usize = 64 * 1024;
@@ -14,28 +15,11 @@ fn run_in(
     input: &[u8],
 ) -> (i32, Vec<u8>, String) {
     let mut c = Command::new(cmd);
-    c.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    c.args(args);
     if let Some(d) = dir {
         c.current_dir(d);
     }
-    let mut child = c
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let data = input.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    support::outcome(&mut c, input)
 }
 
 fn run(cmd: &str, args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {

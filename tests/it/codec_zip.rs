@@ -2,8 +2,10 @@
 //! both ways, and fault injection (every failure exits 3 and never releases
 //! the last 64 KiB; a truncated stream releases a strict prefix).
 
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use crate::support;
+
+use std::io::Read;
+use std::process::Command;
 
 use pgpipe::codec::zip::{self, Format};
 use proptest::prelude::*;
@@ -11,27 +13,8 @@ use proptest::prelude::*;
 const ZIP: &str = env!("CARGO_BIN_EXE_pgpipe-zip");
 const HOLD: usize = 64 * 1024;
 
-/// Run a command with `input` on stdin; (exit code, stdout, stderr).
 fn run(cmd: &str, args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {
-    let mut child = Command::new(cmd)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let data = input.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    support::outcome(Command::new(cmd).args(args), input)
 }
 
 /// Compressible but not trivial bytes, like a dump.

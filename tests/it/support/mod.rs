@@ -33,4 +33,4 @@ pub mod regression;
 pub mod server;
 
 pub use fixture::{DUMPS, LANGUAGE_FIXUP, fixture, fixture_file, fixture_path, pg17_plain};
-pub use server::{RESTRICT_KEY, Server, Version, bin, exit_code, quote_ident, run};
+pub use server::{RESTRICT_KEY, Server, Version, bin, exit_code, outcome, quote_ident, run};

@@ -646,6 +646,18 @@ pub fn run(cmd: &mut Command, input: Option<&[u8]>) -> Output {
     })
 }
 
+/// Run `cmd` with `input` on standard input, as a test of a filter reads
+/// it: (exit code as [`exit_code`] gives it, standard output, standard
+/// error as text).
+pub fn outcome(cmd: &mut Command, input: &[u8]) -> (i32, Vec<u8>, String) {
+    let out = run(cmd, Some(input));
+    (
+        exit_code(&out),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// The exit code of `out`; 128 + N for a death by signal N.
 pub fn exit_code(out: &Output) -> i32 {
     use std::os::unix::process::ExitStatusExt;
