@@ -18,7 +18,7 @@ use age::cli_common::StdinGuard;
 use age::secrecy::{ExposeSecret, SecretString};
 use age::{DecryptError, Decryptor, Encryptor, Identity, Recipient};
 
-use super::{read_err, read_some, write_err};
+use super::{read_err, write_err};
 use crate::BLOCK;
 use crate::codec::holdback::Holdback;
 use crate::error::{Error, Result};
@@ -146,16 +146,7 @@ pub fn encrypt<R: Read, W: Write>(
     };
     let armored = ArmoredWriter::wrap_output(output, format).map_err(write_err)?;
     let mut w = encryptor.wrap_output(armored).map_err(write_err)?;
-    let mut buf = vec![0u8; BLOCK];
-    let mut total = 0u64;
-    loop {
-        let n = read_some(&mut input, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        w.write_all(&buf[..n]).map_err(write_err)?;
-        total += n as u64;
-    }
+    let total = super::pump(&mut input, &mut w)?;
     let mut out = w.finish().and_then(|a| a.finish()).map_err(write_err)?;
     out.flush().map_err(write_err)?;
     Ok(total)

@@ -24,6 +24,24 @@ pub(crate) fn write_err(e: io::Error) -> Error {
     Error::io("write error", e)
 }
 
+/// Copy `input` into `w` in [`BLOCK`](crate::BLOCK)-sized reads; returns the
+/// bytes copied.
+pub(crate) fn pump<R: Read + ?Sized, W: io::Write + ?Sized>(
+    input: &mut R,
+    w: &mut W,
+) -> Result<u64> {
+    let mut buf = vec![0u8; crate::BLOCK];
+    let mut total = 0u64;
+    loop {
+        let n = read_some(input, &mut buf)?;
+        if n == 0 {
+            return Ok(total);
+        }
+        w.write_all(&buf[..n]).map_err(write_err)?;
+        total += n as u64;
+    }
+}
+
 /// One read into `buf`, retried when interrupted; 0 at the end of input.
 pub(crate) fn read_some<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> Result<usize> {
     loop {

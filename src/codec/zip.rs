@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use flate2::{Crc, Decompress, FlushDecompress, Status};
 use zstd::stream::raw::{InBuffer, Operation, OutBuffer};
 
-use super::{read_err, read_some, write_err};
+use super::{read_err, write_err};
 use crate::BLOCK;
 use crate::codec::holdback::Holdback;
 use crate::codec::read_full;
@@ -105,16 +105,7 @@ fn zstd_compress<R: Read, W: Write>(
     let mut enc = zstd::stream::Encoder::new(output, level).map_err(zerr)?;
     enc.include_checksum(true).map_err(zerr)?;
     enc.multithread(threads as u32).map_err(zerr)?;
-    let mut buf = vec![0u8; BLOCK];
-    let mut total = 0u64;
-    loop {
-        let n = read_some(&mut input, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        enc.write_all(&buf[..n]).map_err(write_err)?;
-        total += n as u64;
-    }
+    let total = super::pump(&mut input, &mut enc)?;
     let mut out = enc.finish().map_err(write_err)?;
     out.flush().map_err(write_err)?;
     Ok(total)

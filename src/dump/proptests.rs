@@ -1,25 +1,10 @@
 //! Properties of the dump reader on arbitrary bytes and on real dumps
 //! (the repository's fixture and demo dumps).
 
-use std::io::{self, Read};
-
 use super::{Kind, Reader};
 use proptest::prelude::*;
 
-/// Reads `chunk` bytes at a time.
-struct Chunked<'a> {
-    data: &'a [u8],
-    chunk: usize,
-}
-
-impl Read for Chunked<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.chunk.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
+use super::reader::tests::Chunked;
 
 /// The segments, and the error that stopped the reader (its exit code,
 /// line and message) if one did.

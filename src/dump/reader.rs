@@ -721,13 +721,13 @@ pub fn set_value<'a>(stmt: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Reads `chunk` bytes at a time.
     pub(crate) struct Chunked<'a> {
-        data: &'a [u8],
-        chunk: usize,
+        pub(crate) data: &'a [u8],
+        pub(crate) chunk: usize,
     }
 
     impl Read for Chunked<'_> {

@@ -124,6 +124,22 @@ impl<'o> State<'o> {
         }
     }
 
+    /// The statement is dropped whole: counted, recorded, and the verdict.
+    fn dropped(
+        &mut self,
+        seg: &Segment<'_>,
+        definition: Option<Definition>,
+        membership: bool,
+    ) -> Done {
+        self.report.statements_dropped += 1;
+        self.record(seg, &[(0..seg.bytes.len(), Vec::new())]);
+        Done {
+            outcome: Outcome::Drop,
+            definition,
+            membership,
+        }
+    }
+
     /// Keep the edits of one segment in input offsets, when asked to.
     fn record(&mut self, seg: &Segment<'_>, edits: &[(Range<usize>, Vec<u8>)]) {
         if !self.plan.opts.record_edits {
@@ -325,13 +341,7 @@ impl<'o> State<'o> {
             ..
         } = rw;
         if drop {
-            self.report.statements_dropped += 1;
-            self.record(seg, &[(0..stmt.len(), Vec::new())]);
-            return Ok(Done {
-                outcome: Outcome::Drop,
-                definition,
-                membership,
-            });
+            return Ok(self.dropped(seg, definition, membership));
         }
         for (line, name) in kept {
             if !self.plan.allowed(&name) {
@@ -364,13 +374,7 @@ impl<'o> State<'o> {
                         line,
                     );
                 }
-                self.report.statements_dropped += 1;
-                self.record(seg, &[(0..stmt.len(), Vec::new())]);
-                return Ok(Done {
-                    outcome: Outcome::Drop,
-                    definition,
-                    membership,
-                });
+                return Ok(self.dropped(seg, definition, membership));
             }
         }
         let Some(new) = new else {
