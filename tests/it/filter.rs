@@ -9,6 +9,7 @@
 //! and 18 dumps; usage and pattern errors; truncated input.
 
 use crate::support;
+use support::first_difference;
 
 use std::process::Command;
 use std::sync::OnceLock;
@@ -77,24 +78,6 @@ fn fk_warnings(stderr: &str) -> Vec<String> {
         .filter(|l| l.contains("removed foreign key"))
         .map(str::to_owned)
         .collect()
-}
-
-fn first_difference(a: &[u8], b: &[u8]) -> String {
-    let la: Vec<_> = a.split(|&c| c == b'\n').collect();
-    let lb: Vec<_> = b.split(|&c| c == b'\n').collect();
-    for i in 0..la.len().max(lb.len()) {
-        let x = la.get(i).copied().unwrap_or_default();
-        let y = lb.get(i).copied().unwrap_or_default();
-        if x != y {
-            return format!(
-                "line {}:\n  left:  {}\n  right: {}",
-                i + 1,
-                String::from_utf8_lossy(x),
-                String::from_utf8_lossy(y)
-            );
-        }
-    }
-    "no difference".into()
 }
 
 // -- restoring ----------------------------------------------------------------

@@ -4,6 +4,7 @@
 //! options; the same SQL as the plain rewrite; truncation and usage errors.
 
 use crate::support;
+use support::{create_roles, create_tablespace, user_tables};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,22 +53,6 @@ fn pg17(name: &str) -> Vec<u8> {
     fixture_file(&format!("pg17/db1.{name}.dump"))
 }
 
-fn create_roles(server: &Server, names: &[&str]) {
-    let mut sql = String::new();
-    for n in names {
-        sql.push_str(&format!("CREATE ROLE {} LOGIN;\n", support::quote_ident(n)));
-    }
-    server.psql("postgres", &sql);
-}
-
-fn create_tablespace(server: &Server) {
-    let dir = server.new_dir("ts1");
-    server.psql(
-        "postgres",
-        &format!("CREATE TABLESPACE ts1 LOCATION '{}'", dir.display()),
-    );
-}
-
 /// `pg_restore -j 2 --exit-on-error -d DB FILE` of the server's version.
 fn restore_parallel(server: &Server, db: &str, file: &Path) {
     let out = run(
@@ -91,16 +76,6 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
     p
-}
-
-fn user_tables(server: &Server, db: &str) -> Vec<String> {
-    server.lines(
-        db,
-        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-         AND n.nspname !~ '^pg_toast'",
-    )
 }
 
 fn catalogs(server: &Server, db: &str) -> Vec<(&'static str, Vec<String>)> {

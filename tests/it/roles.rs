@@ -4,6 +4,7 @@
 //! pg_dump 17 fixture into 18.
 
 use crate::support;
+use support::{create_roles, create_tablespace, first_difference, user_tables};
 
 use std::process::Command;
 
@@ -45,32 +46,6 @@ fn map_args() -> Vec<String> {
         .collect()
 }
 
-fn create_roles(server: &Server, names: &[&str]) {
-    let mut sql = String::new();
-    for n in names {
-        sql.push_str(&format!("CREATE ROLE {} LOGIN;\n", support::quote_ident(n)));
-    }
-    server.psql("postgres", &sql);
-}
-
-fn create_tablespace(server: &Server) {
-    let dir = server.new_dir("ts1");
-    server.psql(
-        "postgres",
-        &format!("CREATE TABLESPACE ts1 LOCATION '{}'", dir.display()),
-    );
-}
-
-fn user_tables(server: &Server, db: &str) -> Vec<String> {
-    server.lines(
-        db,
-        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-         AND n.nspname !~ '^pg_toast'",
-    )
-}
-
 /// Catalog facts that name roles, for one database.
 fn catalogs(server: &Server, db: &str) -> Vec<(&'static str, Vec<String>)> {
     vec![
@@ -96,24 +71,6 @@ fn blank_restrict_keys(dump: &[u8]) -> Vec<u8> {
         }
     }
     out
-}
-
-fn first_difference(a: &[u8], b: &[u8]) -> String {
-    let la: Vec<_> = a.split(|&c| c == b'\n').collect();
-    let lb: Vec<_> = b.split(|&c| c == b'\n').collect();
-    for i in 0..la.len().max(lb.len()) {
-        let x = la.get(i).copied().unwrap_or_default();
-        let y = lb.get(i).copied().unwrap_or_default();
-        if x != y {
-            return format!(
-                "line {}:\n  left:  {}\n  right: {}",
-                i + 1,
-                String::from_utf8_lossy(x),
-                String::from_utf8_lossy(y)
-            );
-        }
-    }
-    "no difference".into()
 }
 
 #[test]

@@ -28,9 +28,11 @@
 
 pub mod catalog;
 pub mod fixture;
+pub mod helpers;
 pub mod oracle;
 pub mod regression;
 pub mod server;
 
 pub use fixture::{DUMPS, LANGUAGE_FIXUP, fixture, fixture_file, fixture_path, pg17_plain};
+pub use helpers::{create_roles, create_tablespace, first_difference, user_tables};
 pub use server::{RESTRICT_KEY, Server, Version, bin, exit_code, outcome, quote_ident, run};

@@ -1,0 +1,49 @@
+//! Helpers several test modules share: roles and a tablespace on a
+//! server, the user tables of a database, and the first line where two
+//! outputs differ.
+
+use super::Server;
+
+pub fn create_roles(server: &Server, names: &[&str]) {
+    let mut sql = String::new();
+    for n in names {
+        sql.push_str(&format!("CREATE ROLE {} LOGIN;\n", super::quote_ident(n)));
+    }
+    server.psql("postgres", &sql);
+}
+
+pub fn create_tablespace(server: &Server) {
+    let dir = server.new_dir("ts1");
+    server.psql(
+        "postgres",
+        &format!("CREATE TABLESPACE ts1 LOCATION '{}'", dir.display()),
+    );
+}
+
+pub fn user_tables(server: &Server, db: &str) -> Vec<String> {
+    server.lines(
+        db,
+        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname !~ '^pg_toast'",
+    )
+}
+
+pub fn first_difference(a: &[u8], b: &[u8]) -> String {
+    let la: Vec<_> = a.split(|&c| c == b'\n').collect();
+    let lb: Vec<_> = b.split(|&c| c == b'\n').collect();
+    for i in 0..la.len().max(lb.len()) {
+        let x = la.get(i).copied().unwrap_or_default();
+        let y = lb.get(i).copied().unwrap_or_default();
+        if x != y {
+            return format!(
+                "line {}:\n  left:  {}\n  right: {}",
+                i + 1,
+                String::from_utf8_lossy(x),
+                String::from_utf8_lossy(y)
+            );
+        }
+    }
+    "no difference".into()
+}
