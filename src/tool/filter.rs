@@ -104,9 +104,9 @@ pub struct Args {
 
 const PROG: &str = "pgpipe-filter";
 
-/// The program's entry point.
-pub fn main() -> ! {
-    cli::main::<Args>(PROG, run)
+/// The tool's entry point: `argv` as the program got it, its name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> ! {
+    cli::main::<Args>(PROG, argv, run)
 }
 
 fn run(args: &Args) -> Result<()> {

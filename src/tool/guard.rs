@@ -30,9 +30,9 @@ pub struct Args {
     limit: cli::StatementArgs,
 }
 
-/// The program's entry point.
-pub fn main() -> ! {
-    cli::main::<Args>("pgpipe-guard", run)
+/// The tool's entry point: `argv` as the program got it, its name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> ! {
+    cli::main::<Args>("pgpipe-guard", argv, run)
 }
 
 fn run(args: &Args) -> Result<()> {

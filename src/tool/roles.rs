@@ -64,9 +64,9 @@ pub struct Args {
 
 const PROG: &str = "pgpipe-roles";
 
-/// The program's entry point.
-pub fn main() -> ! {
-    cli::main::<Args>(PROG, run)
+/// The tool's entry point: `argv` as the program got it, its name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> ! {
+    cli::main::<Args>(PROG, argv, run)
 }
 
 fn run(args: &Args) -> Result<()> {

@@ -25,9 +25,9 @@ pub struct Args {
     output: Option<PathBuf>,
 }
 
-/// The program's entry point.
-pub fn main() -> ! {
-    cli::main::<Args>("pgpipe-sql", run)
+/// The tool's entry point: `argv` as the program got it, its name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> ! {
+    cli::main::<Args>("pgpipe-sql", argv, run)
 }
 
 fn run(args: &Args) -> Result<()> {

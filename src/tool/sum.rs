@@ -39,9 +39,9 @@ pub struct Args {
     progress: ProgressArgs,
 }
 
-/// The program's entry point.
-pub fn main() -> ! {
-    cli::main::<Args>("pgpipe-sum", run)
+/// The tool's entry point: `argv` as the program got it, its name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> ! {
+    cli::main::<Args>("pgpipe-sum", argv, run)
 }
 
 fn run(args: &Args) -> Result<()> {

@@ -33,9 +33,9 @@ pub struct Args {
     force: bool,
 }
 
-/// The program's entry point.
-pub fn main() -> ! {
-    cli::main::<Args>("pgpipe-zip", run)
+/// The tool's entry point: `argv` as the program got it, its name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> ! {
+    cli::main::<Args>("pgpipe-zip", argv, run)
 }
 
 fn run(args: &Args) -> Result<()> {

@@ -4,26 +4,29 @@
 //! output. A truncated archive fails closed through each of them.
 
 use crate::support;
+use std::sync::LazyLock;
 
 use std::process::Command;
 
 use support::{Server, Version, exit_code, fixture, run};
 
-const SQL: &str = env!("CARGO_BIN_EXE_pgpipe-sql");
-const TOOLS: [&str; 4] = [
-    env!("CARGO_BIN_EXE_pgpipe-inspect"),
-    env!("CARGO_BIN_EXE_pgpipe-roles"),
-    env!("CARGO_BIN_EXE_pgpipe-filter"),
-    env!("CARGO_BIN_EXE_pgpipe-guard"),
-];
+static SQL: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-sql"));
+static TOOLS: LazyLock<[&str; 4]> = LazyLock::new(|| {
+    [
+        support::tool("pgpipe-inspect"),
+        support::tool("pgpipe-roles"),
+        support::tool("pgpipe-filter"),
+        support::tool("pgpipe-guard"),
+    ]
+});
 
-/// Replace the random `\restrict` key of converted SQL with `K`.
+/// Replace the random `\restrict` key of converted *SQL with `K`.
 fn fixed_key(sql: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(sql).into_owned();
     let key = text
         .lines()
         .find_map(|l| l.strip_prefix("\\restrict "))
-        .expect("converted SQL has a \\restrict line")
+        .expect("converted *SQL has a \\restrict line")
         .to_string();
     text.replace(&key, "K").into_bytes()
 }
@@ -56,7 +59,7 @@ fn custom_archive_on_stdin_reads_as_its_sql() {
         let fx = fixture(version);
         for name in ["custom", "custom-file"] {
             let archive = fx.dump(name);
-            let sql = tool(SQL, &[], Some(archive));
+            let sql = tool(*SQL, &[], Some(archive));
             assert_eq!(exit_code(&sql), 0);
             let sql = fixed_key(&sql.stdout);
             // No options: roles and filter print exactly pgpipe-sql's output.
@@ -65,7 +68,7 @@ fn custom_archive_on_stdin_reads_as_its_sql() {
                 assert_eq!(exit_code(&out), 0, "{t} {name}: {:?}", out.stderr);
                 assert!(fixed_key(&out.stdout) == sql, "{t} {name}: output differs");
             }
-            // inspect reports the same tables and rows as for the SQL.
+            // inspect reports the same tables and rows as for the *SQL.
             let a = tool(TOOLS[0], &["--json"], Some(archive));
             let b = tool(TOOLS[0], &["--json"], Some(&sql));
             let ja: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
@@ -139,7 +142,7 @@ fn truncated_archive_fails_closed_through_every_tool() {
     let archive = fx.dump("custom");
     // Cut inside the data area: well past the TOC, before the end.
     let cut = &archive[..archive.len() * 3 / 4];
-    for t in TOOLS {
+    for t in *TOOLS {
         let out = tool(t, &[], Some(cut));
         assert_eq!(
             exit_code(&out),
@@ -159,8 +162,8 @@ fn truncated_archive_fails_closed_through_every_tool() {
     assert!(tables(server, &db).is_empty());
 }
 
-/// A compressed or encrypted dump fed to a SQL tool is named for what it is,
-/// with the command that reads it; it is never lexed as SQL (which said
+/// A compressed or encrypted dump fed to a *SQL tool is named for what it is,
+/// with the command that reads it; it is never lexed as *SQL (which said
 /// "the input ends inside a statement (parentheses)").
 #[test]
 fn binary_input_is_named_with_the_command_that_reads_it() {
@@ -196,13 +199,13 @@ fn binary_input_is_named_with_the_command_that_reads_it() {
         ),
     ];
     for (what, bytes, says) in &cases {
-        for t in TOOLS {
+        for t in *TOOLS {
             let out = tool(t, &["--no-progress"], Some(bytes));
             let err = String::from_utf8_lossy(&out.stderr);
             assert_eq!(exit_code(&out), 1, "{t} on {what}: {err}");
             assert!(out.stdout.is_empty(), "{t} on {what} wrote output");
             assert!(
-                err.contains(&format!("<stdin> is not a SQL dump: it looks like {says}")),
+                err.contains(&format!("<stdin> is not a *SQL dump: it looks like {says}")),
                 "{t} on {what}: {err}"
             );
             assert!(err.contains("hint: "), "{t} on {what}: {err}");
@@ -223,7 +226,7 @@ fn binary_input_is_named_with_the_command_that_reads_it() {
 fn tar_archive_on_stdin_reads_as_its_sql() {
     let fx = fixture(Version::V18);
     let tar = fx.dump("tar");
-    let want = tool(SQL, &[], Some(tar));
+    let want = tool(*SQL, &[], Some(tar));
     assert_eq!(exit_code(&want), 0);
     let out = tool(TOOLS[1], &["--no-progress"], Some(tar));
     assert_eq!(

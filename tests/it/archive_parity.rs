@@ -15,7 +15,7 @@ use support::{Version, bin, exit_code, fixture, fixture_path, run};
 const KEY: &str = "ParityKey0123456789";
 
 fn pgpipe_sql() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pgpipe-sql"))
+    Command::new(support::tool("pgpipe-sql"))
 }
 
 /// Run pgpipe-sql with `args`, the archive as a path or on stdin.

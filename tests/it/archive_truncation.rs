@@ -108,7 +108,7 @@ fn duplicate_toc_archive_tolerates_its_trailer_only() {
 }
 
 fn pgpipe_sql(args: &[&str], input: Option<&[u8]>) -> (i32, Vec<u8>, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgpipe-sql"));
+    let mut cmd = Command::new(support::tool("pgpipe-sql"));
     cmd.args(args);
     let out = run(&mut cmd, input);
     (

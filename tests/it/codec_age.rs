@@ -4,6 +4,7 @@
 //! lacks at least the last 64 KiB).
 
 use crate::support;
+use std::sync::LazyLock;
 
 use std::io::Read;
 use std::path::Path;
@@ -12,7 +13,7 @@ use std::process::{Command, Stdio};
 use pgpipe::codec::age::{self as pgage, DecryptKey, EncryptKey};
 use proptest::prelude::*;
 
-const AGE: &str = env!("CARGO_BIN_EXE_pgpipe-age");
+static AGE: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-age"));
 const HOLD: usize = 64 * 1024;
 const CHUNK: usize = 64 * 1024;
 
@@ -105,16 +106,16 @@ fn interop_with_the_age_cli_for_every_recipient_type() {
                 args.push("-a");
             }
             // ours -> age
-            let (code, c, err) = run(AGE, &args, &plain);
+            let (code, c, err) = run(*AGE, &args, &plain);
             assert_eq!(code, 0, "{err}");
-            assert_eq!(c.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----"), armor);
+            assert_eq!(c.starts_with(b"-----BEGIN *AGE ENCRYPTED FILE-----"), armor);
             let (code, d, err) = run("age", &["-d", "-i", id], &c);
             assert_eq!(code, 0, "age -d {public} armor={armor}: {err}");
             assert!(d == plain);
             // age -> ours
             let (code, c, err) = run("age", &args, &plain);
             assert_eq!(code, 0, "{err}");
-            let (code, d, err) = run(AGE, &["-d", "-i", id], &c);
+            let (code, d, err) = run(*AGE, &["-d", "-i", id], &c);
             assert_eq!(code, 0, "ours -d {public} armor={armor}: {err}");
             assert!(d == plain);
         }
@@ -123,7 +124,7 @@ fn interop_with_the_age_cli_for_every_recipient_type() {
     let dir = tempfile::tempdir().unwrap();
     let rf = dir.path().join("recipients");
     std::fs::write(&rf, format!("# team\n{}\n{}\n", k.age_pub, k.ed_pub)).unwrap();
-    let (code, c, err) = run(AGE, &["-R", s(&rf), "-r", &k.rsa_pub], &plain);
+    let (code, c, err) = run(*AGE, &["-R", s(&rf), "-r", &k.rsa_pub], &plain);
     assert_eq!(code, 0, "{err}");
     for id in [&k.age_id, &k.ed_id, &k.rsa_id] {
         let (code, d, _) = run("age", &["-d", "-i", id], &c);
@@ -138,10 +139,10 @@ fn passphrases_come_from_a_file_or_the_environment_never_argv() {
     let pf = dir.path().join("pass");
     std::fs::write(&pf, "correct horse\n").unwrap();
     let plain = data(CHUNK + 1);
-    let (code, c, err) = run(AGE, &["-p", "--passphrase-file", s(&pf)], &plain);
+    let (code, c, err) = run(*AGE, &["-p", "--passphrase-file", s(&pf)], &plain);
     assert_eq!(code, 0, "{err}");
     let (code, d, err) = run_env(
-        AGE,
+        *AGE,
         &["-d", "-p"],
         &c,
         &[("PGPIPE_PASSPHRASE", "correct horse")],
@@ -149,7 +150,7 @@ fn passphrases_come_from_a_file_or_the_environment_never_argv() {
     assert_eq!(code, 0, "{err}");
     assert!(d == plain);
     // Wrong passphrase.
-    let (code, d, err) = run_env(AGE, &["-d", "-p"], &c, &[("PGPIPE_PASSPHRASE", "wrong")]);
+    let (code, d, err) = run_env(*AGE, &["-d", "-p"], &c, &[("PGPIPE_PASSPHRASE", "wrong")]);
     assert_eq!((code, d.len()), (3, 0), "{err}");
     assert_eq!(
         err,
@@ -157,7 +158,7 @@ fn passphrases_come_from_a_file_or_the_environment_never_argv() {
     );
     // No passphrase source and no terminal: a clear usage error.
     let out = Command::new("setsid")
-        .args(["-w", AGE, "-d", "-p"])
+        .args(["-w", *AGE, "-d", "-p"])
         .env_remove("PGPIPE_PASSPHRASE")
         .stdin(Stdio::null())
         .output()
@@ -169,7 +170,7 @@ fn passphrases_come_from_a_file_or_the_environment_never_argv() {
          pgpipe-age: hint: pass --passphrase-file FILE or set PGPIPE_PASSPHRASE\n"
     );
     // A passphrase on the command line is not an option at all.
-    let (code, _, _) = run(AGE, &["-p", "secret"], b"x");
+    let (code, _, _) = run(*AGE, &["-p", "secret"], b"x");
     assert_eq!(code, 2);
 }
 
@@ -177,24 +178,24 @@ fn passphrases_come_from_a_file_or_the_environment_never_argv() {
 fn wrong_key_non_age_and_empty_input_are_clear_errors() {
     let k = keys();
     let plain = data(1000);
-    let (_, c, _) = run(AGE, &["-r", &k.age_pub], &plain);
-    let (code, d, err) = run(AGE, &["-d", "-i", &k.ed_id], &c);
+    let (_, c, _) = run(*AGE, &["-r", &k.age_pub], &plain);
+    let (code, d, err) = run(*AGE, &["-d", "-i", &k.ed_id], &c);
     assert_eq!((code, d.len()), (3, 0));
     assert_eq!(
         err,
         "pgpipe-age: error: no identity matches this file: wrong key or wrong passphrase\n"
     );
-    let (code, d, err) = run(AGE, &["-d", "-i", &k.age_id], b"COPY t FROM stdin;\n");
+    let (code, d, err) = run(*AGE, &["-d", "-i", &k.age_id], b"COPY t FROM stdin;\n");
     assert_eq!((code, d.len()), (3, 0));
     assert!(err.contains("not an age file"), "{err}");
-    let (code, d, err) = run(AGE, &["-d", "-i", &k.age_id], b"");
+    let (code, d, err) = run(*AGE, &["-d", "-i", &k.age_id], b"");
     assert_eq!((code, d.len()), (3, 0), "{err}");
-    let (code, _, err) = run(AGE, &["-d"], &c);
+    let (code, _, err) = run(*AGE, &["-d"], &c);
     assert_eq!(code, 2, "{err}");
-    let (code, _, err) = run(AGE, &[], b"x");
+    let (code, _, err) = run(*AGE, &[], b"x");
     assert_eq!(code, 2, "{err}");
     // Empty plaintext round-trips.
-    let (code, c, _) = run(AGE, &["-r", &k.age_pub], b"");
+    let (code, c, _) = run(*AGE, &["-r", &k.age_pub], b"");
     assert_eq!(code, 0);
     let (code, d, _) = run("age", &["-d", "-i", &k.age_id], &c);
     assert_eq!((code, d.len()), (0, 0));
@@ -205,7 +206,7 @@ fn keygen_writes_a_private_file_once_and_warns_about_loose_modes() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("id.txt");
-    let (code, out, err) = run(AGE, &["--keygen", "-o", s(&f)], b"");
+    let (code, out, err) = run(*AGE, &["--keygen", "-o", s(&f)], b"");
     assert_eq!(code, 0, "{err}");
     let public = String::from_utf8(out).unwrap();
     assert!(public.starts_with("age1") && public.ends_with('\n'));
@@ -219,12 +220,12 @@ fn keygen_writes_a_private_file_once_and_warns_about_loose_modes() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8(y.stdout).unwrap(), public);
-    let (code, _, err) = run(AGE, &["--keygen", "-o", s(&f)], b"");
+    let (code, _, err) = run(*AGE, &["--keygen", "-o", s(&f)], b"");
     assert_eq!(code, 2);
     assert!(err.contains("refusing to overwrite"), "{err}");
     let (_, c, _) = run("age", &["-r", public.trim()], b"hello");
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let (code, d, err) = run(AGE, &["-d", "-i", s(&f)], &c);
+    let (code, d, err) = run(*AGE, &["-d", "-i", s(&f)], &c);
     assert_eq!((code, d.as_slice()), (0, &b"hello"[..]));
     assert_eq!(
         err,
@@ -350,7 +351,7 @@ fn truncated_or_modified_ciphertext_exits_3_and_releases_only_a_safe_prefix() {
     let k = keys();
     let (_, c, _) = run("age", &["-r", &k.age_pub], &plain);
     for cut in [c.len() - 1, c.len() - (CHUNK + 16), c.len() / 2] {
-        let (code, out, err) = run(AGE, &["-d", "-i", &k.age_id], &c[..cut]);
+        let (code, out, err) = run(*AGE, &["-d", "-i", &k.age_id], &c[..cut]);
         assert_fail_closed(&plain, &out, code, &format!("binary cut at {cut}"));
         assert!(
             err.starts_with("pgpipe-age: error: age payload chunk "),

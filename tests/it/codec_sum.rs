@@ -2,10 +2,11 @@
 //! withhold the tail when the digest does not match.
 
 use crate::support;
+use std::sync::LazyLock;
 
 use std::process::Command;
 
-const SUM: &str = env!("CARGO_BIN_EXE_pgpipe-sum");
+static SUM: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-sum"));
 const HOLD: usize = 64 * 1024;
 
 fn run_in(
@@ -42,7 +43,7 @@ fn digests_match_sha256sum_and_b3sum_for_boundary_sizes() {
         for (algo, tool) in [("sha256", "sha256sum"), ("blake3", "b3sum")] {
             let (code, out, err) = run_in(
                 Some(dir.path()),
-                SUM,
+                *SUM,
                 &["-a", algo, "--name", "d.bin"],
                 bytes,
             );
@@ -53,7 +54,7 @@ fn digests_match_sha256sum_and_b3sum_for_boundary_sizes() {
             // -o FILE holds the line and the tool's -c accepts it.
             let (code, _, _) = run_in(
                 Some(dir.path()),
-                SUM,
+                *SUM,
                 &["-a", algo, "-o", "d.sum", "d.bin"],
                 b"",
             );
@@ -64,11 +65,11 @@ fn digests_match_sha256sum_and_b3sum_for_boundary_sizes() {
             // And ours checks theirs, by file and by hex.
             std::fs::write(dir.path().join("t.sum"), &theirs).unwrap();
             let (code, out, err) =
-                run_in(Some(dir.path()), SUM, &["-a", algo, "-c", "t.sum"], bytes);
+                run_in(Some(dir.path()), *SUM, &["-a", algo, "-c", "t.sum"], bytes);
             assert_eq!(code, 0, "{err}");
             assert!(out == bytes);
             let hex = String::from_utf8_lossy(&theirs[..64]).into_owned();
-            let (code, out, _) = run(SUM, &["-a", algo, "-c", &hex], bytes);
+            let (code, out, _) = run(*SUM, &["-a", algo, "-c", &hex], bytes);
             assert_eq!(code, 0);
             assert!(out == bytes);
         }
@@ -78,11 +79,11 @@ fn digests_match_sha256sum_and_b3sum_for_boundary_sizes() {
 #[test]
 fn a_mismatch_exits_3_and_withholds_the_last_64_kib() {
     let plain = data(1024 * 1024);
-    let (_, _, line) = run(SUM, &[], &plain);
+    let (_, _, line) = run(*SUM, &[], &plain);
     let hex = &line[..64];
     let mut bad = plain.clone();
     bad[500_000] ^= 1;
-    let (code, out, err) = run(SUM, &["-c", hex], &bad);
+    let (code, out, err) = run(*SUM, &["-c", hex], &bad);
     assert_eq!(code, 3);
     // At least 64 KiB are withheld (the window moves in 64 KiB steps).
     assert!(out.len() + HOLD <= plain.len() && out.len() + 2 * HOLD >= plain.len());
@@ -91,10 +92,10 @@ fn a_mismatch_exits_3_and_withholds_the_last_64_kib() {
         err.starts_with("pgpipe-sum: error: sha256 mismatch after 1048576 bytes: expected "),
         "{err}"
     );
-    let (code, out, _) = run(SUM, &["-c", hex], &plain[..plain.len() - 1]);
+    let (code, out, _) = run(*SUM, &["-c", hex], &plain[..plain.len() - 1]);
     assert_eq!(code, 3);
     assert!(out.len() + HOLD <= plain.len());
-    let (code, out, _) = run(SUM, &["-c", hex], b"");
+    let (code, out, _) = run(*SUM, &["-c", hex], b"");
     assert_eq!((code, out.len()), (3, 0));
 }
 
@@ -112,7 +113,7 @@ fn seal_and_unseal() {
                 *plain.last_mut().unwrap() = b'\n';
             }
             for algo in ["sha256", "blake3"] {
-                let (code, sealed, _) = run(SUM, &["-a", algo, "--seal"], &plain);
+                let (code, sealed, _) = run(*SUM, &["-a", algo, "--seal"], &plain);
                 assert_eq!(code, 0);
                 assert!(sealed.starts_with(&plain));
                 let line = String::from_utf8_lossy(&sealed[plain.len()..]).into_owned();
@@ -122,7 +123,7 @@ fn seal_and_unseal() {
                     "{line}"
                 );
                 assert!(line.ends_with(&format!(" {len}\n")), "{line}");
-                let (code, out, err) = run(SUM, &["-a", algo, "--unseal"], &sealed);
+                let (code, out, err) = run(*SUM, &["-a", algo, "--unseal"], &sealed);
                 assert_eq!(code, 0, "{err}");
                 assert!(out == plain, "{algo} {len}");
                 // Truncated anywhere, or altered: exit 3 and a safe prefix.
@@ -130,7 +131,7 @@ fn seal_and_unseal() {
                     if cut >= sealed.len() {
                         continue;
                     }
-                    let (code, out, _) = run(SUM, &["-a", algo, "--unseal"], &sealed[..cut]);
+                    let (code, out, _) = run(*SUM, &["-a", algo, "--unseal"], &sealed[..cut]);
                     assert_eq!(code, 3, "cut {cut} of {}", sealed.len());
                     assert!(out.len() + HOLD <= plain.len() || out.is_empty());
                     assert!(plain.starts_with(&out));
@@ -138,7 +139,7 @@ fn seal_and_unseal() {
                 if len > 0 {
                     let mut bad = sealed.clone();
                     bad[len / 2] ^= 0x20;
-                    let (code, out, err) = run(SUM, &["-a", algo, "--unseal"], &bad);
+                    let (code, out, err) = run(*SUM, &["-a", algo, "--unseal"], &bad);
                     assert_eq!(code, 3, "{err}");
                     assert!(out.len() + HOLD <= plain.len() || out.is_empty());
                 }
@@ -149,15 +150,15 @@ fn seal_and_unseal() {
 
 #[test]
 fn unseal_messages() {
-    let (code, out, err) = run(SUM, &["--unseal"], b"select 1;\n");
+    let (code, out, err) = run(*SUM, &["--unseal"], b"select 1;\n");
     assert_eq!((code, out.len()), (3, 0));
     assert_eq!(
         err,
         "pgpipe-sum: error: no pgpipe seal at the end of the stream (10 bytes read); \
          the stream is truncated or was never sealed; the last 10 bytes were withheld\n"
     );
-    let (_, sealed, _) = run(SUM, &["-a", "blake3", "--seal"], b"select 1;\n");
-    let (code, _, err) = run(SUM, &["--unseal"], &sealed);
+    let (_, sealed, _) = run(*SUM, &["-a", "blake3", "--seal"], b"select 1;\n");
+    let (code, _, err) = run(*SUM, &["--unseal"], &sealed);
     assert_eq!(code, 3);
     assert_eq!(
         err,
@@ -166,7 +167,7 @@ fn unseal_messages() {
     );
     let mut forged = b"select 2;\n".to_vec();
     forged.extend_from_slice(&sealed[10..]);
-    let (code, out, err) = run(SUM, &["-a", "blake3", "--unseal"], &forged);
+    let (code, out, err) = run(*SUM, &["-a", "blake3", "--unseal"], &forged);
     assert_eq!((code, out.len()), (3, 0));
     assert!(
         err.starts_with("pgpipe-sum: error: blake3 mismatch: the seal says "),

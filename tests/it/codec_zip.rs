@@ -3,6 +3,7 @@
 //! the last 64 KiB; a truncated stream releases a strict prefix).
 
 use crate::support;
+use std::sync::LazyLock;
 
 use std::io::Read;
 use std::process::Command;
@@ -10,7 +11,7 @@ use std::process::Command;
 use pgpipe::codec::zip::{self, Format};
 use proptest::prelude::*;
 
-const ZIP: &str = env!("CARGO_BIN_EXE_pgpipe-zip");
+static ZIP: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-zip"));
 const HOLD: usize = 64 * 1024;
 
 fn run(cmd: &str, args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {
@@ -87,9 +88,9 @@ fn round_trips_at_boundary_sizes_through_the_binary() {
     for len in [0, 1, HOLD - 1, HOLD, HOLD + 1, 1 << 20, big.len()] {
         let data = &big[..len];
         for fmt in ["zstd", "gzip"] {
-            let (code, c, err) = run(ZIP, &["-F", fmt], data);
+            let (code, c, err) = run(*ZIP, &["-F", fmt], data);
             assert_eq!(code, 0, "{err}");
-            let (code, d, err) = run(ZIP, &["-d"], &c);
+            let (code, d, err) = run(*ZIP, &["-d"], &c);
             assert_eq!(code, 0, "{fmt} {len}: {err}");
             assert!(d == data, "{fmt} {len}: round trip differs");
         }
@@ -136,8 +137,8 @@ proptest! {
 #[test]
 fn interop_with_gzip_pigz_and_zstd_both_ways() {
     let data = dumpish(5 * 1024 * 1024 + 123);
-    let (_, ours_gz, _) = run(ZIP, &["-F", "gzip", "-T", "2"], &data);
-    let (_, ours_zst, _) = run(ZIP, &["-F", "zstd"], &data);
+    let (_, ours_gz, _) = run(*ZIP, &["-F", "gzip", "-T", "2"], &data);
+    let (_, ours_zst, _) = run(*ZIP, &["-F", "zstd"], &data);
     // gzip has exactly one member and checks its CRC and length.
     for (tool, args) in [
         ("gzip", &["-dc"][..]),
@@ -174,12 +175,12 @@ fn interop_with_gzip_pigz_and_zstd_both_ways() {
     ] {
         let (code, c, _) = run(tool, args, &data);
         assert_eq!(code, 0);
-        let (code, d, err) = run(ZIP, &["-d"], &c);
+        let (code, d, err) = run(*ZIP, &["-d"], &c);
         assert_eq!(code, 0, "{tool} {args:?}: {err}");
         assert!(d == data, "ours decodes {tool} {args:?}");
         let mut two = c.clone();
         two.extend_from_slice(&c);
-        let (code, d, err) = run(ZIP, &["-d"], &two);
+        let (code, d, err) = run(*ZIP, &["-d"], &two);
         assert_eq!(code, 0, "{err}");
         assert_eq!(d.len(), 2 * data.len());
         assert!(d[..data.len()] == data[..] && d[data.len()..] == data[..]);
@@ -193,14 +194,14 @@ fn interop_with_gzip_pigz_and_zstd_both_ways() {
         .unwrap();
     assert!(st.success());
     let c = std::fs::read(dir.path().join("named.sql.gz")).unwrap();
-    let (code, d, _) = run(ZIP, &["-d"], &c);
+    let (code, d, _) = run(*ZIP, &["-d"], &c);
     assert_eq!(code, 0);
     assert!(d == data[..1000]);
 }
 
 #[test]
 fn input_that_is_not_compressed_fails_unless_allowed() {
-    let (code, out, err) = run(ZIP, &["-d"], b"COPY t FROM stdin;\n");
+    let (code, out, err) = run(*ZIP, &["-d"], b"COPY t FROM stdin;\n");
     assert_eq!(code, 3);
     assert!(out.is_empty());
     assert_eq!(
@@ -208,15 +209,15 @@ fn input_that_is_not_compressed_fails_unless_allowed() {
         "pgpipe-zip: error: the input is neither gzip nor zstd (it starts with bytes 43 4f 50 59)\n\
          pgpipe-zip: hint: pass --allow-plain to pass uncompressed input through\n"
     );
-    let (code, out, _) = run(ZIP, &["-d", "--allow-plain"], b"COPY t FROM stdin;\n");
+    let (code, out, _) = run(*ZIP, &["-d", "--allow-plain"], b"COPY t FROM stdin;\n");
     assert_eq!(code, 0);
     assert_eq!(out, b"COPY t FROM stdin;\n");
-    let (code, out, err) = run(ZIP, &["-d"], b"");
+    let (code, out, err) = run(*ZIP, &["-d"], b"");
     assert_eq!(code, 3, "{err}");
     assert!(out.is_empty());
-    let (code, out, _) = run(ZIP, &["-d", "--allow-plain"], b"");
+    let (code, out, _) = run(*ZIP, &["-d", "--allow-plain"], b"");
     assert_eq!((code, out.len()), (0, 0));
-    let (code, _, err) = run(ZIP, &["-l", "10", "-F", "gzip"], b"x");
+    let (code, _, err) = run(*ZIP, &["-l", "10", "-F", "gzip"], b"x");
     assert_eq!(code, 2, "{err}");
 }
 
@@ -308,9 +309,9 @@ fn corrupted_or_truncated_input_exits_3_and_withholds_the_tail() {
 fn the_binary_reports_where_and_releases_nothing_of_the_tail() {
     let plain = dumpish(1024 * 1024);
     for fmt in ["gzip", "zstd"] {
-        let (_, c, _) = run(ZIP, &["-F", fmt], &plain);
+        let (_, c, _) = run(*ZIP, &["-F", fmt], &plain);
         for cut in [3, c.len() / 3, c.len() - 1] {
-            let (code, out, err) = run(ZIP, &["-d"], &c[..cut]);
+            let (code, out, err) = run(*ZIP, &["-d"], &c[..cut]);
             assert_fail_closed(&plain, &out, code, &format!("{fmt} cut {cut}"));
             assert!(err.starts_with("pgpipe-zip: error: "), "{err}");
             assert!(
@@ -321,11 +322,11 @@ fn the_binary_reports_where_and_releases_nothing_of_the_tail() {
         let mut bad = c.clone();
         let mid = bad.len() / 2;
         bad[mid] ^= 1;
-        let (code, out, _) = run(ZIP, &["-d"], &bad);
+        let (code, out, _) = run(*ZIP, &["-d"], &bad);
         assert_tail_withheld(&plain, &out, code, &format!("{fmt} flip"));
     }
-    let (_, c, _) = run(ZIP, &["-F", "gzip"], &plain);
-    let (code, _, err) = run(ZIP, &["-d"], &c[..c.len() - 3]);
+    let (_, c, _) = run(*ZIP, &["-F", "gzip"], &plain);
+    let (code, _, err) = run(*ZIP, &["-d"], &c[..c.len() - 3]);
     assert_eq!(code, 3);
     assert_eq!(
         err,
@@ -338,7 +339,7 @@ fn the_binary_reports_where_and_releases_nothing_of_the_tail() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.sql");
     let (code, _, _) = run(
-        ZIP,
+        *ZIP,
         &["-d", "-o", target.to_str().unwrap()],
         &c[..c.len() - 3],
     );

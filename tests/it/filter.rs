@@ -9,6 +9,7 @@
 //! and 18 dumps; usage and pattern errors; truncated input.
 
 use crate::support;
+use std::sync::LazyLock;
 use support::first_difference;
 
 use std::process::Command;
@@ -19,7 +20,7 @@ use support::{
     run,
 };
 
-const FILTER: &str = env!("CARGO_BIN_EXE_pgpipe-filter");
+static FILTER: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-filter"));
 
 /// The md5 of no rows at all, as [`Server::table_digest`] prints it.
 const EMPTY_DIGEST: &str = "0 d41d8cd98f00b204e9800998ecf8427e";
@@ -28,7 +29,7 @@ const EMPTY_DIGEST: &str = "0 d41d8cd98f00b204e9800998ecf8427e";
 
 /// Run pgpipe-filter with `args` on `input`: (exit code, stdout, stderr).
 fn filter(args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {
-    let mut cmd = Command::new(FILTER);
+    let mut cmd = Command::new(*FILTER);
     cmd.args(args).arg("--no-progress");
     let out = run(&mut cmd, Some(input));
     (

@@ -8,6 +8,7 @@
 //! keeps completed databases of a pg_dumpall replay and rolls back the cut one.
 
 use crate::support;
+use std::sync::LazyLock;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -15,10 +16,10 @@ use std::process::{Command, Stdio};
 
 use support::{RESTRICT_KEY, Server, Version, bin, exit_code, fixture, run};
 
-const GUARD: &str = env!("CARGO_BIN_EXE_pgpipe-guard");
-const ZIP: &str = env!("CARGO_BIN_EXE_pgpipe-zip");
-const AGE: &str = env!("CARGO_BIN_EXE_pgpipe-age");
-const SUM: &str = env!("CARGO_BIN_EXE_pgpipe-sum");
+static GUARD: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-guard"));
+static ZIP: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-zip"));
+static AGE: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-age"));
+static SUM: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-sum"));
 
 /// Cases per shape and version.
 const CASES: usize = 100;
@@ -115,7 +116,7 @@ impl Ctx {
         let dir = fx.server.new_dir("guard-age");
         let identity = dir.join("key.txt");
         let out = run(
-            Command::new(AGE).arg("--keygen").arg("-o").arg(&identity),
+            Command::new(*AGE).arg("--keygen").arg("-o").arg(&identity),
             None,
         );
         assert_eq!(
@@ -134,21 +135,21 @@ impl Ctx {
 
     /// The sender side: the encoders a shape runs over the plain dump.
     fn encoders(&self, shape: Shape) -> String {
-        let age = format!("{} -r '{}'", q(AGE), self.recipient);
+        let age = format!("{} -r '{}'", q(*AGE), self.recipient);
         match shape {
             Shape::Plain | Shape::Killed => "cat".into(),
-            Shape::Gzip => format!("{} -F gzip", q(ZIP)),
-            Shape::Zstd => format!("{} -F zstd", q(ZIP)),
+            Shape::Gzip => format!("{} -F gzip", q(*ZIP)),
+            Shape::Zstd => format!("{} -F zstd", q(*ZIP)),
             Shape::Age => age,
-            Shape::ZstdAge => format!("{} -F zstd | {age}", q(ZIP)),
-            Shape::Seal => format!("{} --seal 2>/dev/null", q(SUM)),
+            Shape::ZstdAge => format!("{} -F zstd | {age}", q(*ZIP)),
+            Shape::Seal => format!("{} --seal 2>/dev/null", q(*SUM)),
         }
     }
 
     /// The receiver side before the guard (ends with `|`, or is empty).
     fn decoders(&self, shape: Shape) -> String {
-        let age = format!("{} -d -i {} | ", q(AGE), q(&self.identity));
-        let zip = format!("{} -d | ", q(ZIP));
+        let age = format!("{} -d -i {} | ", q(*AGE), q(&self.identity));
+        let zip = format!("{} -d | ", q(*ZIP));
         match shape {
             Shape::Plain | Shape::Killed | Shape::Seal => String::new(),
             Shape::Gzip | Shape::Zstd => zip,
@@ -189,7 +190,7 @@ impl Ctx {
         let script = format!(
             "{}{}{} | {} -X -d '{db}'; s=(\"${{PIPESTATUS[@]}}\"); echo \"STATUS ${{s[*]}}\" >&2",
             self.decoders(shape),
-            q(GUARD),
+            q(*GUARD),
             self.guard_args(shape),
             q(bin(self.version, "psql")),
         );
@@ -625,7 +626,7 @@ fn fault_injection_commits_nothing() {
 fn guard_adds_only_its_own_lines() {
     for version in Version::ALL {
         let plain = fixture(version).dump("plain");
-        let out = run(&mut Command::new(GUARD), Some(plain));
+        let out = run(&mut Command::new(*GUARD), Some(plain));
         assert_eq!(
             exit_code(&out),
             0,
@@ -692,7 +693,7 @@ fn dumpall_for(version: Version, fresh: &Server) -> Vec<u8> {
 fn guard_into(server: &Server, args: &[&str], input: &[u8]) -> (i32, i32, String) {
     let script = format!(
         "{} {} | {} -X -d postgres; s=(\"${{PIPESTATUS[@]}}\"); echo \"STATUS ${{s[*]}}\" >&2",
-        q(GUARD),
+        q(*GUARD),
         args.join(" "),
         q(bin(server.version(), "psql"))
     );

@@ -11,7 +11,7 @@ use support::{Version, exit_code, fixture, pg17_plain, run};
 
 fn inspect(dump: &[u8], args: &[&str]) -> (i32, Vec<u8>, String) {
     let out = run(
-        Command::new(env!("CARGO_BIN_EXE_pgpipe-inspect")).args(args),
+        Command::new(support::tool("pgpipe-inspect")).args(args),
         Some(dump),
     );
     (
@@ -399,7 +399,7 @@ fn crlf_and_latin1_dumps() {
 #[test]
 fn usage_and_io_errors() {
     let out = run(
-        Command::new(env!("CARGO_BIN_EXE_pgpipe-inspect")).arg("/nonexistent/dump.sql"),
+        Command::new(support::tool("pgpipe-inspect")).arg("/nonexistent/dump.sql"),
         None,
     );
     assert_eq!(exit_code(&out), 1);
@@ -408,12 +408,12 @@ fn usage_and_io_errors() {
         "pgpipe-inspect: error: cannot open /nonexistent/dump.sql: No such file or directory\n"
     );
     let out = run(
-        Command::new(env!("CARGO_BIN_EXE_pgpipe-inspect")).arg("--no-such-flag"),
+        Command::new(support::tool("pgpipe-inspect")).arg("--no-such-flag"),
         None,
     );
     assert_eq!(exit_code(&out), 2);
     let out = run(
-        Command::new(env!("CARGO_BIN_EXE_pgpipe-inspect")).args(["--report", "x"]),
+        Command::new(support::tool("pgpipe-inspect")).args(["--report", "x"]),
         None,
     );
     assert_eq!(exit_code(&out), 2, "--report needs --passthrough");
@@ -434,10 +434,10 @@ fn max_statement_is_the_same_limit_in_every_sql_tool() {
     let long = dump(&format!("SELECT '{}';\n", "x".repeat(700 * 1024)));
     let short = dump("SELECT 'a statement of forty-odd bytes';\n");
     for (tool, extra) in [
-        (env!("CARGO_BIN_EXE_pgpipe-inspect"), &["--json"][..]),
-        (env!("CARGO_BIN_EXE_pgpipe-roles"), &[][..]),
-        (env!("CARGO_BIN_EXE_pgpipe-filter"), &[][..]),
-        (env!("CARGO_BIN_EXE_pgpipe-guard"), &[][..]),
+        (support::tool("pgpipe-inspect"), &["--json"][..]),
+        (support::tool("pgpipe-roles"), &[][..]),
+        (support::tool("pgpipe-filter"), &[][..]),
+        (support::tool("pgpipe-guard"), &[][..]),
     ] {
         let out = run(
             Command::new(tool)

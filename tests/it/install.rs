@@ -1,4 +1,4 @@
-//! `make install` and `make uninstall` put binaries, man pages and shell
+//! `make install` and `make uninstall` put the binary, its links, man pages and shell
 //! completions where the README and pgpipe(7) say, and take them away again;
 //! `--generate-completions` is hidden, strict about its argument, and
 //! describes every option.
@@ -9,31 +9,18 @@
 //! wait for it forever. [`install_still_builds_first`] checks that a plain
 //! `make install` does build first.
 
+use crate::support;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// Every binary in src/bin, sorted.
+/// The names the installed binary answers to: `pgpipe` and its links.
 fn tools() -> Vec<String> {
-    let mut tools: Vec<String> = std::fs::read_dir(format!("{ROOT}/src/bin"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter_map(|f| f.strip_suffix(".rs").map(str::to_owned))
-        .filter(|f| f.starts_with("pgpipe-"))
-        .collect();
-    tools.sort();
-    assert!(tools.len() >= 7, "{tools:?}");
+    let mut tools = vec!["pgpipe".to_string()];
+    tools.extend(support::pgpipe::TOOLS.iter().map(|t| format!("pgpipe-{t}")));
     tools
-}
-
-/// The directory cargo built this test run's binaries in.
-fn release_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_pgpipe-inspect"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
 }
 
 /// The man pages in man/ with the given section suffix (`1`, `7`).
@@ -126,7 +113,7 @@ fn help_options(bin: &Path) -> Vec<String> {
 fn install_and_uninstall() {
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path();
-    let release = release_dir();
+    let release = support::release_dir();
     make(
         "install",
         dest,
@@ -137,12 +124,21 @@ fn install_and_uninstall() {
     let mut expected = BTreeSet::new();
     for tool in tools() {
         let bin = usr.join("bin").join(&tool);
-        assert_eq!(mode(&bin), 0o755, "{}", bin.display());
-        assert!(
-            std::fs::read(&bin).unwrap() == std::fs::read(release.join(&tool)).unwrap(),
-            "{} is not the built binary",
-            bin.display()
-        );
+        if tool == "pgpipe" {
+            assert_eq!(mode(&bin), 0o755, "{}", bin.display());
+            assert!(
+                std::fs::read(&bin).unwrap() == std::fs::read(release.join(&tool)).unwrap(),
+                "{} is not the built binary",
+                bin.display()
+            );
+        } else {
+            assert_eq!(
+                std::fs::read_link(&bin).unwrap(),
+                Path::new("pgpipe"),
+                "{} is not a link to pgpipe",
+                bin.display()
+            );
+        }
         expected.insert(format!("usr/bin/{tool}"));
 
         let bash = usr.join("share/bash-completion/completions").join(&tool);
@@ -234,7 +230,7 @@ fn install_and_uninstall() {
     assert!(left.is_empty(), "make uninstall left {left:?}");
 }
 
-/// Without NO_BUILD, `make install` builds the release binaries first.
+/// Without NO_BUILD, `make install` builds the release binary first.
 #[test]
 fn install_still_builds_first() {
     let tmp = tempfile::tempdir().unwrap();
@@ -256,7 +252,7 @@ fn install_still_builds_first() {
 #[test]
 fn generate_completions_flag() {
     for tool in tools() {
-        let bin = release_dir().join(&tool);
+        let bin = support::release_dir().join(&tool);
         let help = Command::new(&bin).arg("--help").output().unwrap();
         assert!(
             !String::from_utf8_lossy(&help.stdout).contains("completions"),

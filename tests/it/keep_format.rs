@@ -1,9 +1,10 @@
 //! `pgpipe-roles --keep-format`: a custom-format archive in, a custom-format
 //! archive out, restored by the real `pg_restore -j 2` of PostgreSQL 15 and
 //! 18 into clusters where only the new roles exist; byte identity with no
-//! options; the same SQL as the plain rewrite; truncation and usage errors.
+//! options; the same *SQL as the plain rewrite; truncation and usage errors.
 
 use crate::support;
+use std::sync::LazyLock;
 use support::{create_roles, create_tablespace, user_tables};
 
 use std::path::{Path, PathBuf};
@@ -11,8 +12,8 @@ use std::process::Command;
 
 use support::{Server, Version, exit_code, fixture, fixture_file, run};
 
-const ROLES: &str = env!("CARGO_BIN_EXE_pgpipe-roles");
-const SQL: &str = env!("CARGO_BIN_EXE_pgpipe-sql");
+static ROLES: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-roles"));
+static SQL: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-sql"));
 
 /// Every fixture role and its new name (quoting, case, keyword, digits).
 const RENAMES: &[(&str, &str)] = &[
@@ -33,7 +34,7 @@ fn map_args() -> Vec<String> {
 }
 
 fn roles(args: &[&str], input: Option<&[u8]>) -> (i32, Vec<u8>, String) {
-    let mut cmd = Command::new(ROLES);
+    let mut cmd = Command::new(*ROLES);
     cmd.arg("--keep-format").arg("--no-progress").args(args);
     let out = run(&mut cmd, input);
     (
@@ -336,8 +337,8 @@ fn no_options_is_byte_identity() {
     assert!(out.len() < a.len() && a.starts_with(&out), "{}", out.len());
 }
 
-/// The SQL of the rewritten archive is the plain rewrite of the original's
-/// SQL, for renames and `--owner` (options that keep every TOC entry's
+/// The *SQL of the rewritten archive is the plain rewrite of the original's
+/// *SQL, for renames and `--owner` (options that keep every TOC entry's
 /// header fields meaningful).
 #[test]
 fn same_sql_as_the_plain_rewrite() {
@@ -355,20 +356,20 @@ fn same_sql_as_the_plain_rewrite() {
         for args in [&mapped[..], &["--owner", "newowner"][..]] {
             let rewritten = keep(args, archive);
             let a = run(
-                Command::new(SQL).args(["--restrict-key", "K"]),
+                Command::new(*SQL).args(["--restrict-key", "K"]),
                 Some(&rewritten),
             );
             assert_eq!(exit_code(&a), 0);
             let sql = run(
-                Command::new(SQL).args(["--restrict-key", "K"]),
+                Command::new(*SQL).args(["--restrict-key", "K"]),
                 Some(archive),
             );
             let b = run(
-                Command::new(ROLES).arg("--no-progress").args(args),
+                Command::new(*ROLES).arg("--no-progress").args(args),
                 Some(&sql.stdout),
             );
             assert_eq!(exit_code(&b), 0);
-            assert!(a.stdout == b.stdout, "{name} {args:?}: SQL differs");
+            assert!(a.stdout == b.stdout, "{name} {args:?}: *SQL differs");
         }
     }
 }
@@ -447,7 +448,7 @@ fn other_forms_and_options_are_usage_errors() {
     let (code, _, err) = roles(&[d.to_str().unwrap()], None);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("directory archive"), "{err}");
-    // --only-roles checks the owners and SQL of the rewritten entries.
+    // --only-roles checks the owners and *SQL of the rewritten entries.
     let (code, _, err) = roles(&["--only-roles", "alice"], Some(fx.dump("custom")));
     assert_eq!(code, 1, "{err}");
     assert!(

@@ -24,6 +24,7 @@ mod keep_format;
 mod man;
 mod man_examples;
 mod oracle;
+mod package;
 mod psql_oracle;
 mod recipes;
 mod roles;

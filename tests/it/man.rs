@@ -2,6 +2,7 @@
 //! long option the binary accepts is documented, every option the page
 //! documents exists, and every page is lint-clean.
 
+use crate::support;
 use std::process::Command;
 
 fn long_options(text: &str) -> Vec<String> {
@@ -85,14 +86,10 @@ fn toolkit_page() {
     let path = format!("{root}/man/pgpipe.7");
     lint(&path);
     let man = std::fs::read_to_string(&path).unwrap();
-    let mut tools: Vec<String> = std::fs::read_dir(format!("{root}/src/bin"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter_map(|f| f.strip_suffix(".rs").map(str::to_owned))
-        .filter(|f| f.starts_with("pgpipe-"))
+    let tools: Vec<String> = support::pgpipe::TOOLS
+        .iter()
+        .map(|t| format!("pgpipe-{t}"))
         .collect();
-    tools.sort();
-    assert!(tools.len() >= 7, "{tools:?}");
     for tool in &tools {
         assert!(
             man.contains(&format!(".It Xr {tool} 1\n")),
@@ -108,38 +105,68 @@ fn toolkit_page() {
     }
 }
 
+/// pgpipe(1) lists every tool with its page, and its options are those of
+/// `pgpipe --help`.
+#[test]
+fn multi_call_page() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let path = format!("{root}/man/pgpipe.1");
+    lint(&path);
+    let man = std::fs::read_to_string(&path).unwrap();
+    for t in support::pgpipe::TOOLS {
+        assert!(
+            man.contains(&format!(".It Cm {t}\n")) && man.contains(&format!(".Xr pgpipe-{t} 1\n")),
+            "pgpipe.1 does not list {t}"
+        );
+    }
+    let help = Command::new(support::pgpipe::PGPIPE)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    let help = String::from_utf8(help.stdout).unwrap();
+    for t in support::pgpipe::TOOLS {
+        assert!(
+            help.contains(&format!("\n  {t} ")),
+            "pgpipe --help lacks {t}:\n{help}"
+        );
+    }
+    for opt in long_options(&help) {
+        assert!(
+            man.contains(&format!("Fl -{opt}")),
+            "pgpipe.1 does not document --{opt}"
+        );
+    }
+}
+
 #[test]
 fn inspect_page() {
-    check(
-        env!("CARGO_BIN_EXE_pgpipe-inspect"),
-        "pgpipe-inspect.1",
-        true,
-    );
+    check(support::tool("pgpipe-inspect"), "pgpipe-inspect.1", true);
 }
 
 #[test]
 fn guard_page() {
-    check(env!("CARGO_BIN_EXE_pgpipe-guard"), "pgpipe-guard.1", true);
+    check(support::tool("pgpipe-guard"), "pgpipe-guard.1", true);
 }
 
 #[test]
 fn roles_page() {
-    check(env!("CARGO_BIN_EXE_pgpipe-roles"), "pgpipe-roles.1", true);
+    check(support::tool("pgpipe-roles"), "pgpipe-roles.1", true);
 }
 
 #[test]
 fn sql_page() {
-    check(env!("CARGO_BIN_EXE_pgpipe-sql"), "pgpipe-sql.1", true);
+    check(support::tool("pgpipe-sql"), "pgpipe-sql.1", true);
 }
 
 #[test]
 fn filter_page() {
-    check(env!("CARGO_BIN_EXE_pgpipe-filter"), "pgpipe-filter.1", true);
+    check(support::tool("pgpipe-filter"), "pgpipe-filter.1", true);
 }
 
 #[test]
 fn codec_pages() {
-    check(env!("CARGO_BIN_EXE_pgpipe-zip"), "pgpipe-zip.1", false);
-    check(env!("CARGO_BIN_EXE_pgpipe-age"), "pgpipe-age.1", false);
-    check(env!("CARGO_BIN_EXE_pgpipe-sum"), "pgpipe-sum.1", false);
+    check(support::tool("pgpipe-zip"), "pgpipe-zip.1", false);
+    check(support::tool("pgpipe-age"), "pgpipe-age.1", false);
+    check(support::tool("pgpipe-sum"), "pgpipe-sum.1", false);
 }

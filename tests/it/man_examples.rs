@@ -324,13 +324,6 @@ fn all_examples() -> Vec<(String, Vec<String>)> {
 }
 
 /// The directory of the binaries this test run built.
-fn release_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_pgpipe-inspect"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
 fn write_script(dir: &Path, name: &str, text: &str) {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -478,7 +471,7 @@ fn run_examples(version: Version) {
         format!(
             "{}:{}:{}:/usr/local/bin:/usr/bin:/bin",
             shims.display(),
-            release_dir().display(),
+            support::release_dir().display(),
             version.bin_dir().display()
         ),
     ));

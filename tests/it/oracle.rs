@@ -10,7 +10,7 @@
 //! A row runs a tool, restores its output, and compares the database
 //! ([`State`]: `pg_dump -s` entries and per-table row digests) and psql's
 //! error set with those of the row's oracle: the original restored and then
-//! changed by SQL (`ALTER ROLE … RENAME`, `REASSIGN OWNED`, `DROP OWNED`,
+//! changed by *SQL (`ALTER ROLE … RENAME`, `REASSIGN OWNED`, `DROP OWNED`,
 //! `DROP TABLE … CASCADE`), or pg_dump / pg_restore with the same switches.
 //! On 15 the original restores without errors and so must the tool's
 //! output; on 18 (no ICU, lz4, libxml; regress.so was built for 15) the
@@ -26,6 +26,7 @@
 //! combinations and the pg_dump 15 dumps restored into 18.
 
 use crate::support;
+use std::sync::LazyLock;
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -44,11 +45,11 @@ use support::oracle::{
 use support::regression::{self, regression};
 use support::{RESTRICT_KEY, Server, Version, exit_code, fixture, quote_ident, run};
 
-const ROLES: &str = env!("CARGO_BIN_EXE_pgpipe-roles");
-const FILTER: &str = env!("CARGO_BIN_EXE_pgpipe-filter");
-const INSPECT: &str = env!("CARGO_BIN_EXE_pgpipe-inspect");
-const GUARD: &str = env!("CARGO_BIN_EXE_pgpipe-guard");
-const SQL: &str = env!("CARGO_BIN_EXE_pgpipe-sql");
+static ROLES: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-roles"));
+static FILTER: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-filter"));
+static INSPECT: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-inspect"));
+static GUARD: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-guard"));
+static SQL: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-sql"));
 
 /// The name `--map` gives the main owner.
 const MAPPED: &str = "synapse";
@@ -80,11 +81,11 @@ impl Tool {
     }
 
     fn roles(args: &[&str]) -> Tool {
-        Tool::new(ROLES, args)
+        Tool::new(*ROLES, args)
     }
 
     fn filter(args: &[&str]) -> Tool {
-        Tool::new(FILTER, args)
+        Tool::new(*FILTER, args)
     }
 
     /// `pgpipe-tool ARGS…`, for messages.
@@ -106,7 +107,7 @@ impl Tool {
     fn run_any(&self, input: &[u8]) -> (i32, Vec<u8>, String) {
         let mut cmd = Command::new(self.program);
         cmd.args(&self.args);
-        if self.program != SQL {
+        if self.program != *SQL {
             cmd.arg("--no-progress");
         }
         let out = run(&mut cmd, Some(input));
@@ -358,7 +359,7 @@ struct Lab {
     baseline: Outcome,
     /// The state of a database nothing was restored into.
     empty: State,
-    /// The template's subscriptions as SQL: CREATE DATABASE … TEMPLATE
+    /// The template's subscriptions as *SQL: CREATE DATABASE … TEMPLATE
     /// does not copy them (they live in a cluster-wide catalog), so each
     /// copy gets them from this.
     subscriptions: String,
@@ -826,7 +827,7 @@ fn row_sql(lab: &Lab) -> RowResult {
                 String::from_utf8_lossy(&expected.stderr)
             ));
         }
-        let mut cmd = Command::new(SQL);
+        let mut cmd = Command::new(*SQL);
         cmd.arg(&key).arg(&path);
         let got = run(&mut cmd, None);
         if !got.status.success() {
@@ -854,7 +855,7 @@ fn row_sql(lab: &Lab) -> RowResult {
 /// pgpipe-inspect's row counts are `count(*) FROM ONLY` each table after the
 /// restore, and its roles are those the restored catalogs reference.
 fn row_inspect(lab: &Lab) -> RowResult {
-    let json = Tool::new(INSPECT, &["--json"]).run(lab.subject.plain)?;
+    let json = Tool::new(*INSPECT, &["--json"]).run(lab.subject.plain)?;
     let report: serde_json::Value =
         serde_json::from_slice(&json).map_err(|e| format!("inspect --json: {e}"))?;
     // The restore of the original; where it had errors (18), the PostgreSQL
@@ -1344,7 +1345,7 @@ fn row_exclude_table(lab: &Lab, table: &str) -> RowResult {
     if msg.is_empty() { Ok(vec![]) } else { Err(msg) }
 }
 
-/// Every pair of SQL tools, in both orders: the pipeline restores like the
+/// Every pair of *SQL tools, in both orders: the pipeline restores like the
 /// composition of the tools' oracles. roles --map: the role renamed after
 /// the restore; filter: pg_dump with its switches; inspect --passthrough:
 /// nothing; guard: nothing, or, when the restore has errors (18), nothing
@@ -1355,8 +1356,8 @@ fn row_pairs(lab: &Lab) {
     let tools = [
         ("roles", Tool::roles(&["--map", &map])),
         ("filter", Tool::filter(&lab.subject.pair_filter)),
-        ("inspect", Tool::new(INSPECT, &["--passthrough"])),
-        ("guard", Tool::new(GUARD, &[])),
+        ("inspect", Tool::new(*INSPECT, &["--passthrough"])),
+        ("guard", Tool::new(*GUARD, &[])),
     ];
     for i in 0..tools.len() {
         for j in i + 1..tools.len() {
@@ -1555,7 +1556,7 @@ fn row_guard(lab: &Lab) -> RowResult {
         let mut rng = SplitMix64(0x6f72_6163_6c65 ^ dump.len() as u64);
         for _ in 0..CUTS {
             let cut = 1 + (rng.next_u64() % (dump.len() as u64 - 1)) as usize;
-            let (code, out, _) = Tool::new(GUARD, &[]).run_any(&dump[..cut]);
+            let (code, out, _) = Tool::new(*GUARD, &[]).run_any(&dump[..cut]);
             exits.insert(code);
             let _ = restore_located(&lab.server, &db, &out);
             let st = state(&lab.server, &db);

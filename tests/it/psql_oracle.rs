@@ -33,6 +33,7 @@
 //!   of the stream can vouch for.
 
 use crate::support;
+use std::sync::LazyLock;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -42,7 +43,7 @@ use std::time::{Duration, Instant};
 use pgpipe::dump::{Kind, Reader};
 use support::{Server, Version, exit_code, fixture, run};
 
-const ROLES: &str = env!("CARGO_BIN_EXE_pgpipe-roles");
+static ROLES: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-roles"));
 
 fn full() -> bool {
     std::env::var_os("PGPIPE_ORACLE_FULL").is_some_and(|v| !v.is_empty() && v != "0")
@@ -548,7 +549,7 @@ fn statement_boundaries_agree_with_psql_18() {
 // -- the findings ------------------------------------------------------------------
 
 fn roles(args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {
-    let mut cmd = Command::new(ROLES);
+    let mut cmd = Command::new(*ROLES);
     cmd.args(args).arg("--no-progress");
     let out = run(&mut cmd, Some(input));
     (
@@ -573,12 +574,9 @@ fn a_nul_byte_is_an_integrity_failure_in_every_sql_tool() {
     // The statement before it is whole and released; nothing after.
     assert_eq!(out, b"SELECT 1;", "{:?}", String::from_utf8_lossy(&out));
     for (tool, args) in [
-        (
-            env!("CARGO_BIN_EXE_pgpipe-inspect"),
-            &["--require-complete"][..],
-        ),
-        (env!("CARGO_BIN_EXE_pgpipe-filter"), &["-T", "x"][..]),
-        (env!("CARGO_BIN_EXE_pgpipe-guard"), &[][..]),
+        (support::tool("pgpipe-inspect"), &["--require-complete"][..]),
+        (support::tool("pgpipe-filter"), &["-T", "x"][..]),
+        (support::tool("pgpipe-guard"), &[][..]),
     ] {
         let out = run(
             Command::new(tool).args(args).arg("--no-progress"),

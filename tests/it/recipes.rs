@@ -85,19 +85,12 @@ fn man_page_shows_every_recipe() {
 }
 
 /// The directory of the binaries this test run built.
-fn release_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_pgpipe-inspect"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
 /// PATH for a recipe: our binaries, then `client`'s PostgreSQL programs,
 /// then the system.
 fn search_path(client: Version) -> String {
     format!(
         "{}:{}:/usr/local/bin:/usr/bin:/bin",
-        release_dir().display(),
+        support::release_dir().display(),
         client.bin_dir().display()
     )
 }
@@ -406,6 +399,10 @@ fn recipe_02_kubernetes_appliance() {
             "kubectl",
             &format!(
                 "#!/bin/bash\n\
+                 # kubectl cp FILE appliance-0:NAME: copy FILE into the pod's directory.\n\
+                 if [ \"$1\" = cp ] && [ \"${{3%%:*}}\" = appliance-0 ]; then\n\
+                   exec cp -p \"$2\" '{}'/\"${{3#appliance-0:}}\"\n\
+                 fi\n\
                  # kubectl exec -i appliance-0 -- COMMAND...: run COMMAND in the pod.\n\
                  [ \"$1 $2 $3 $4\" = 'exec -i appliance-0 --' ] \
                  || {{ echo \"kubectl shim: $*\" >&2; exit 1; }}\n\
@@ -414,12 +411,21 @@ fn recipe_02_kubernetes_appliance() {
                  {}\
                  exec \"$@\"\n",
                 pod.display(),
+                pod.display(),
                 exports(&appliance)
             ),
         );
+        write_script(
+            &shims,
+            "scp",
+            "#!/bin/bash\n\
+             # scp FILE k8s.example.com:NAME: the ssh shim's remote directory is here.\n\
+             [ \"${2%%:*}\" = k8s.example.com ] || { echo \"scp shim: $*\" >&2; exit 1; }\n\
+             exec cp -p \"$1\" \"${2#k8s.example.com:}\"\n",
+        );
         // The key pair: the identity in the pod, the recipient beside the recipe.
         let keygen = run(
-            Command::new(release_dir().join("pgpipe-age"))
+            Command::new(support::release_dir().join("pgpipe-age"))
                 .args(["--keygen", "-o"])
                 .arg(pod.join("restore.key")),
             None,
@@ -435,6 +441,15 @@ fn recipe_02_kubernetes_appliance() {
             version,
             &[("PATH", &path)],
         );
+
+        // The pod ran the binary copied into it, and the copy was cleaned up
+        // on the way.
+        let copied = pod.join("pgpipe");
+        assert!(
+            std::fs::read(&copied).unwrap() == std::fs::read(support::pgpipe::PGPIPE).unwrap(),
+            "the pod's pgpipe is not the built binary"
+        );
+        assert!(!dir.path().join("pgpipe").exists(), "the copy on the way stayed");
 
         let shape_with_settings = shape(&appliance, "synapse");
         let ours: Vec<String> = shape(&appliance, "synapse")

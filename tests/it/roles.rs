@@ -4,6 +4,7 @@
 //! pg_dump 17 fixture into 18.
 
 use crate::support;
+use std::sync::LazyLock;
 use support::{create_roles, create_tablespace, first_difference, user_tables};
 
 use std::process::Command;
@@ -11,7 +12,7 @@ use std::process::Command;
 use support::{RESTRICT_KEY, Server, Version, exit_code, fixture, pg17_plain, run};
 
 fn roles(args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgpipe-roles"));
+    let mut cmd = Command::new(support::tool("pgpipe-roles"));
     cmd.args(args).arg("--no-progress");
     let out = run(&mut cmd, Some(input));
     (
@@ -497,7 +498,7 @@ ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO rdsadmin;";
 /// used to be applied to it, whichever came last), and the data arrives.
 #[test]
 fn merged_roles_leave_the_target_role_alone() {
-    const FILTER: &str = env!("CARGO_BIN_EXE_pgpipe-filter");
+    static FILTER: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-filter"));
     for v in Version::ALL {
         let src = Server::start(v);
         src.psql(
@@ -517,7 +518,7 @@ fn merged_roles_leave_the_target_role_alone() {
         assert_eq!(code, 0, "{err}");
         let dumpall = src.pg_dumpall(&[]);
 
-        let mut filter = Command::new(FILTER);
+        let mut filter = Command::new(*FILTER);
         filter.args([
             "--no-progress",
             "--database",

@@ -20,6 +20,8 @@
 //! * [`fixture`]: [`fixture`] and [`pg17_plain`].
 //! * [`regression`]: PostgreSQL 15's regression database and its dumps,
 //!   cached on disk, for the oracle tests.
+//! * [`pgpipe`]: the multi-call binary under test and its `pgpipe-TOOL`
+//!   links ([`tool`], [`release_dir`]).
 //! * [`oracle`]: restores that collect their errors, database states and
 //!   their readable differences, for the oracle tests.
 //!
@@ -30,9 +32,11 @@ pub mod catalog;
 pub mod fixture;
 pub mod helpers;
 pub mod oracle;
+pub mod pgpipe;
 pub mod regression;
 pub mod server;
 
 pub use fixture::{DUMPS, LANGUAGE_FIXUP, fixture, fixture_file, fixture_path, pg17_plain};
 pub use helpers::{create_roles, create_tablespace, first_difference, user_tables};
+pub use pgpipe::{release_dir, tool};
 pub use server::{RESTRICT_KEY, Server, Version, bin, exit_code, outcome, quote_ident, run};
