@@ -449,7 +449,10 @@ fn recipe_02_kubernetes_appliance() {
             std::fs::read(&copied).unwrap() == std::fs::read(support::pgpipe::PGPIPE).unwrap(),
             "the pod's pgpipe is not the built binary"
         );
-        assert!(!dir.path().join("pgpipe").exists(), "the copy on the way stayed");
+        assert!(
+            !dir.path().join("pgpipe").exists(),
+            "the copy on the way stayed"
+        );
 
         let shape_with_settings = shape(&appliance, "synapse");
         let ours: Vec<String> = shape(&appliance, "synapse")
