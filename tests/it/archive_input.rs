@@ -20,13 +20,13 @@ static TOOLS: LazyLock<[&str; 4]> = LazyLock::new(|| {
     ]
 });
 
-/// Replace the random `\restrict` key of converted *SQL with `K`.
+/// Replace the random `\restrict` key of converted SQL with `K`.
 fn fixed_key(sql: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(sql).into_owned();
     let key = text
         .lines()
         .find_map(|l| l.strip_prefix("\\restrict "))
-        .expect("converted *SQL has a \\restrict line")
+        .expect("converted SQL has a \\restrict line")
         .to_string();
     text.replace(&key, "K").into_bytes()
 }
@@ -68,7 +68,7 @@ fn custom_archive_on_stdin_reads_as_its_sql() {
                 assert_eq!(exit_code(&out), 0, "{t} {name}: {:?}", out.stderr);
                 assert!(fixed_key(&out.stdout) == sql, "{t} {name}: output differs");
             }
-            // inspect reports the same tables and rows as for the *SQL.
+            // inspect reports the same tables and rows as for the SQL.
             let a = tool(TOOLS[0], &["--json"], Some(archive));
             let b = tool(TOOLS[0], &["--json"], Some(&sql));
             let ja: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
@@ -162,8 +162,8 @@ fn truncated_archive_fails_closed_through_every_tool() {
     assert!(tables(server, &db).is_empty());
 }
 
-/// A compressed or encrypted dump fed to a *SQL tool is named for what it is,
-/// with the command that reads it; it is never lexed as *SQL (which said
+/// A compressed or encrypted dump fed to a SQL tool is named for what it is,
+/// with the command that reads it; it is never lexed as SQL (which said
 /// "the input ends inside a statement (parentheses)").
 #[test]
 fn binary_input_is_named_with_the_command_that_reads_it() {
@@ -205,7 +205,7 @@ fn binary_input_is_named_with_the_command_that_reads_it() {
             assert_eq!(exit_code(&out), 1, "{t} on {what}: {err}");
             assert!(out.stdout.is_empty(), "{t} on {what} wrote output");
             assert!(
-                err.contains(&format!("<stdin> is not a *SQL dump: it looks like {says}")),
+                err.contains(&format!("<stdin> is not a SQL dump: it looks like {says}")),
                 "{t} on {what}: {err}"
             );
             assert!(err.contains("hint: "), "{t} on {what}: {err}");

@@ -1,7 +1,7 @@
 //! `pgpipe-roles --keep-format`: a custom-format archive in, a custom-format
 //! archive out, restored by the real `pg_restore -j 2` of PostgreSQL 15 and
 //! 18 into clusters where only the new roles exist; byte identity with no
-//! options; the same *SQL as the plain rewrite; truncation and usage errors.
+//! options; the same SQL as the plain rewrite; truncation and usage errors.
 
 use crate::support;
 use std::sync::LazyLock;
@@ -337,8 +337,8 @@ fn no_options_is_byte_identity() {
     assert!(out.len() < a.len() && a.starts_with(&out), "{}", out.len());
 }
 
-/// The *SQL of the rewritten archive is the plain rewrite of the original's
-/// *SQL, for renames and `--owner` (options that keep every TOC entry's
+/// The SQL of the rewritten archive is the plain rewrite of the original's
+/// SQL, for renames and `--owner` (options that keep every TOC entry's
 /// header fields meaningful).
 #[test]
 fn same_sql_as_the_plain_rewrite() {
@@ -369,7 +369,7 @@ fn same_sql_as_the_plain_rewrite() {
                 Some(&sql.stdout),
             );
             assert_eq!(exit_code(&b), 0);
-            assert!(a.stdout == b.stdout, "{name} {args:?}: *SQL differs");
+            assert!(a.stdout == b.stdout, "{name} {args:?}: SQL differs");
         }
     }
 }
@@ -448,7 +448,7 @@ fn other_forms_and_options_are_usage_errors() {
     let (code, _, err) = roles(&[d.to_str().unwrap()], None);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("directory archive"), "{err}");
-    // --only-roles checks the owners and *SQL of the rewritten entries.
+    // --only-roles checks the owners and SQL of the rewritten entries.
     let (code, _, err) = roles(&["--only-roles", "alice"], Some(fx.dump("custom")));
     assert_eq!(code, 1, "{err}");
     assert!(

@@ -10,7 +10,7 @@
 //! A row runs a tool, restores its output, and compares the database
 //! ([`State`]: `pg_dump -s` entries and per-table row digests) and psql's
 //! error set with those of the row's oracle: the original restored and then
-//! changed by *SQL (`ALTER ROLE … RENAME`, `REASSIGN OWNED`, `DROP OWNED`,
+//! changed by SQL (`ALTER ROLE … RENAME`, `REASSIGN OWNED`, `DROP OWNED`,
 //! `DROP TABLE … CASCADE`), or pg_dump / pg_restore with the same switches.
 //! On 15 the original restores without errors and so must the tool's
 //! output; on 18 (no ICU, lz4, libxml; regress.so was built for 15) the
@@ -359,7 +359,7 @@ struct Lab {
     baseline: Outcome,
     /// The state of a database nothing was restored into.
     empty: State,
-    /// The template's subscriptions as *SQL: CREATE DATABASE … TEMPLATE
+    /// The template's subscriptions as SQL: CREATE DATABASE … TEMPLATE
     /// does not copy them (they live in a cluster-wide catalog), so each
     /// copy gets them from this.
     subscriptions: String,
@@ -1345,7 +1345,7 @@ fn row_exclude_table(lab: &Lab, table: &str) -> RowResult {
     if msg.is_empty() { Ok(vec![]) } else { Err(msg) }
 }
 
-/// Every pair of *SQL tools, in both orders: the pipeline restores like the
+/// Every pair of SQL tools, in both orders: the pipeline restores like the
 /// composition of the tools' oracles. roles --map: the role renamed after
 /// the restore; filter: pg_dump with its switches; inspect --passthrough:
 /// nothing; guard: nothing, or, when the restore has errors (18), nothing
