@@ -19,6 +19,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// Integrity failure: truncated, corrupted, unauthenticated or incomplete input.
     pub const INTEGRITY: i32 = 3;
+    /// `pgpipe-inspect --target`: the restore into that target would fail.
+    pub const NOT_READY: i32 = 4;
     /// The downstream pipe was closed (128 + SIGPIPE).
     pub const BROKEN_PIPE: i32 = 141;
 }
@@ -32,6 +34,8 @@ pub enum ErrorKind {
     Usage,
     /// Exit 3.
     Integrity,
+    /// Exit 4.
+    NotReady,
     /// Exit 141, printed as nothing.
     BrokenPipe,
 }
@@ -67,6 +71,9 @@ impl Error {
     pub fn integrity(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Integrity, message)
     }
+    pub fn not_ready(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::NotReady, message)
+    }
     /// Attach the input line number.
     pub fn at_line(mut self, line: u64) -> Error {
         self.line = Some(line);
@@ -97,6 +104,7 @@ impl Error {
             ErrorKind::Runtime => exit::RUNTIME,
             ErrorKind::Usage => exit::USAGE,
             ErrorKind::Integrity => exit::INTEGRITY,
+            ErrorKind::NotReady => exit::NOT_READY,
             ErrorKind::BrokenPipe => exit::BROKEN_PIPE,
         }
     }

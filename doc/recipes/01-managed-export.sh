@@ -7,6 +7,11 @@
 set -euo pipefail
 pg_dump -Fd -j 4 -f synapse.dir -d "$OLD"
 pgpipe-sql synapse.dir | pgpipe-inspect    # which roles, tables, rows?
+# Does the new database have what the rewritten dump needs (roles, no
+# clashing tables, extensions, privileges, collation C for Synapse)?
+pgpipe-sql synapse.dir \
+  | pgpipe-roles --map 3f9a2c71=synapse --drop rdsadmin \
+  | pgpipe-inspect --target dbname=synapse --require-collation C
 pgpipe-sql synapse.dir \
   | pgpipe-roles --map 3f9a2c71=synapse --drop rdsadmin --only-roles synapse \
   | pgpipe-guard \

@@ -7,7 +7,9 @@
 # The stream is compressed and encrypted to restore.pub; the matching identity
 # restore.key is in the pod's working directory (a mounted Secret). Inside the
 # pod sh has no pipefail: pgpipe-guard makes psql commit nothing unless the
-# decrypted, decompressed dump arrived complete. Nothing is installed in the
+# decrypted, decompressed dump arrived complete; pgpipe inspect --target checks
+# the appliance's database before the first statement reaches psql and
+# withholds the dump's end if it lacks anything. Nothing is installed in the
 # pod: pgpipe is one static binary, copied into its working directory first.
 set -euo pipefail
 scp "$(command -v pgpipe)" k8s.example.com:pgpipe
@@ -17,4 +19,6 @@ pg_dump -d synapse \
   | pgpipe-zip \
   | pgpipe-age -R restore.pub \
   | ssh k8s.example.com 'kubectl exec -i appliance-0 -- sh -c "
-      ./pgpipe age -d -i restore.key | ./pgpipe zip -d | ./pgpipe guard | psql -X -q -d synapse"'
+      ./pgpipe age -d -i restore.key | ./pgpipe zip -d |
+        ./pgpipe inspect --passthrough --target dbname=synapse |
+        ./pgpipe guard | psql -X -q -d synapse"'

@@ -18,6 +18,8 @@ use crate::progress::Progress;
 use crate::sql::analysis::{self, Action, ObjectKind, RoleName, RoleRefKind};
 use crate::sql::words::first_words;
 
+pub mod target;
+
 /// Version of the JSON schema. Bumped only on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -153,6 +155,8 @@ struct State {
     copy_roles: Option<crate::sql::role_data::CopyFields>,
     /// Statements that run code the dump does not show.
     watch: crate::sql::effects::Watch,
+    /// What the dump needs from a target (`--target`), when asked.
+    needs: Option<target::Needs>,
 }
 
 /// Read a dump, copying it unchanged to `passthrough` when given, and
@@ -163,8 +167,23 @@ pub fn inspect<R: Read>(
     progress: &Progress,
     max_statement: usize,
 ) -> Result<Report> {
+    inspect_needs(input, passthrough, progress, max_statement, false).map(|(r, _)| r)
+}
+
+/// [`inspect`], and with `needs` also what the dump needs from the server
+/// it is restored into (for `--target`).
+pub fn inspect_needs<R: Read>(
+    input: R,
+    passthrough: Option<&mut dyn Write>,
+    progress: &Progress,
+    max_statement: usize,
+    needs: bool,
+) -> Result<(Report, Option<target::Needs>)> {
     let mut stage = Inspector {
-        st: State::default(),
+        st: State {
+            needs: needs.then(target::Needs::default),
+            ..State::default()
+        },
         passthrough,
     };
     let summary = crate::dump::drive(input, max_statement, progress, &mut stage)?;
@@ -198,7 +217,8 @@ pub fn inspect<R: Read>(
     let incomplete = st.ending.incomplete_reason(summary.cut.as_ref());
     st.report.producer = st.ending.producer().map(|p| p.as_str().to_string());
     st.report.restrict_keys = st.ending.restrict_keys().to_vec();
-    Ok(st.finish(incomplete))
+    let needs = st.needs.take();
+    Ok((st.finish(incomplete), needs))
 }
 
 /// The inspection as a stage of the stream driver.
@@ -348,6 +368,10 @@ impl State {
         {
             self.report.standard_conforming_strings = Some(v.eq_ignore_ascii_case(b"on"));
         }
+        if let Some(n) = self.needs.as_mut() {
+            n.setting(stmt, line);
+            n.text(stmt, line);
+        }
         if crate::dump::reader::set_value(stmt, b"transaction_timeout").is_some() {
             self.warn(
                 Some(line),
@@ -410,8 +434,10 @@ impl State {
                 "COMMENT ON EXTENSION fails unless the restoring role owns the extension (must be owner of extension), as on managed targets".into(),
             );
         }
-        let wants_object =
-            kind == Kind::CopyStatement || is(0, "create") || (is(0, "alter") && is(1, "database"));
+        let wants_object = kind == Kind::CopyStatement
+            || is(0, "create")
+            || (is(0, "alter") && is(1, "database"))
+            || (self.needs.is_some() && is(0, "drop"));
         if !wants_object && !analysis::may_reference_roles(stmt) {
             return;
         }
@@ -430,6 +456,9 @@ impl State {
                 return;
             }
         };
+        if let Some(n) = self.needs.as_mut() {
+            n.analysed(stmt, line, &a);
+        }
         for r in &a.role_refs {
             match &r.role {
                 RoleName::Named(n) => {

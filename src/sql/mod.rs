@@ -25,6 +25,7 @@ pub mod ident;
 pub mod role_columns;
 pub mod role_data;
 pub mod tree;
+pub mod versions;
 pub mod words;
 
 pub use analysis::{

@@ -19,6 +19,7 @@ mod filter;
 mod guard;
 mod harness;
 mod inspect;
+mod inspect_target;
 mod install;
 mod keep_format;
 mod man;

@@ -655,7 +655,7 @@ fn yaml_that(yaml: &str) -> Vec<String> {
 }
 
 /// The Ansible restore tasks, without Ansible: README.md shows
-/// doc/ansible/restore.yml verbatim; its two `shell` bodies run with bash in
+/// doc/ansible/restore.yml verbatim; its three `shell` bodies run with bash in
 /// a directory holding synapse.sql.zst (as `chdir` would), against a real
 /// server, and the assert task's conditions are checked on the registered
 /// JSON by the same rules, written out here. A dump that references a role
@@ -669,7 +669,7 @@ fn ansible_restore_tasks() {
         "README.md does not contain doc/ansible/restore.yml verbatim"
     );
     let shells = yaml_blocks(&yaml, "ansible.builtin.shell");
-    assert_eq!(shells.len(), 2, "{shells:?}");
+    assert_eq!(shells.len(), 3, "{shells:?}");
     for body in &shells {
         assert!(body.starts_with("set -o pipefail\n"), "{body}");
     }
@@ -681,6 +681,7 @@ fn ansible_restore_tasks() {
             "(dump.stdout | from_json).complete",
             "(dump.stdout | from_json).roles_required | difference(['synapse']) | length == 0",
             "(dump.stdout | from_json).tables | length > 0",
+            "(target.stdout | from_json).ready",
         ]
     );
     let checks_pass = |json: &serde_json::Value| {
@@ -721,7 +722,11 @@ fn ansible_restore_tasks() {
     assert_eq!(exit_code(&inspect), 0, "{inspect:?}");
     let json: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
     assert!(checks_pass(&json), "{json}");
-    let restore = task(&shells[1]);
+    let checked = task(&shells[1]);
+    assert_eq!(exit_code(&checked), 0, "{checked:?}");
+    let json: serde_json::Value = serde_json::from_slice(&checked.stdout).unwrap();
+    assert_eq!(json["ready"], true, "{json}");
+    let restore = task(&shells[2]);
     assert_eq!(exit_code(&restore), 0, "{restore:?}");
     assert_same_rows(&source, "synapse", &target, "synapse");
 
@@ -736,7 +741,14 @@ fn ansible_restore_tasks() {
     assert_eq!(exit_code(&inspect), 0, "{inspect:?}");
     let json: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
     assert!(!checks_pass(&json), "{json}");
-    let restore = task(&shells[1]);
+    // The target has no role intruder: not ready, exit 4 (which the task
+    // lets through to the assert).
+    let checked = task(&shells[1]);
+    assert_eq!(exit_code(&checked), 4, "{checked:?}");
+    let json: serde_json::Value = serde_json::from_slice(&checked.stdout).unwrap();
+    assert_eq!(json["ready"], false, "{json}");
+    assert_eq!(json["problems"][0]["kind"], "missing_role", "{json}");
+    let restore = task(&shells[2]);
     assert_ne!(exit_code(&restore), 0, "{restore:?}");
     let stderr = String::from_utf8_lossy(&restore.stderr);
     assert!(stderr.contains("intruder"), "{stderr}");

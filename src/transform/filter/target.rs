@@ -46,7 +46,7 @@ impl Filter<'_, '_> {
         if words.len() == 2 && words[0].eq_ignore_ascii_case(b"set") {
             let name = String::from_utf8_lossy(words[1]).to_lowercase();
             if let Some(v) = self.opts.target_version
-                && let Some(since) = setting_since(&name)
+                && let Some(since) = crate::sql::versions::setting_since(&name)
                 && v < since
             {
                 return Outcome::Drop(format!(
@@ -202,14 +202,4 @@ pub(super) fn maintain_privilege(stmt: &[u8]) -> Option<Option<Vec<u8>>> {
         return Some(Some(splice_out(stmt, std::slice::from_ref(&cut))));
     }
     Some(None)
-}
-
-/// Which major version a header setting arrived in.
-pub(super) fn setting_since(name: &str) -> Option<u32> {
-    Some(match name {
-        "transaction_timeout" => 17,
-        "default_toast_compression" => 14,
-        "default_table_access_method" => 12,
-        _ => return None,
-    })
 }
