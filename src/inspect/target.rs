@@ -673,7 +673,9 @@ pub fn check(
         .iter()
         .map(|(k, s, n)| (*k, s.as_deref(), n.as_str()))
         .collect();
-    let mut by_kind: BTreeMap<Kind, Vec<String>> = BTreeMap::new();
+    // Per kind: the names shown (tables with whether they hold rows), and
+    // the first plain name, as PostgreSQL's error would name it.
+    let mut by_kind: BTreeMap<Kind, (Vec<String>, String)> = BTreeMap::new();
     for (kind, q) in needs.created.keys() {
         // An unqualified name in a dump is in public (pg_dump qualifies
         // everything else).
@@ -691,18 +693,21 @@ pub fn check(
                     None => {}
                 }
             }
-            by_kind.entry(*kind).or_default().push(name);
+            by_kind
+                .entry(*kind)
+                .or_insert_with(|| (Vec::new(), display(q)))
+                .0
+                .push(name);
         }
     }
-    for (kind, names) in &by_kind {
+    for (kind, (names, first)) in &by_kind {
         add(
             "object_exists",
             shown(names),
             format!(
-                "{} {} the dump creates already exist on the target (relation or object \"{}\" already exists)",
+                "{} {} the dump creates already exist on the target (\"{first}\" already exists)",
                 names.len(),
                 kind.plural(),
-                names[0]
             ),
             "pgpipe-filter --clean (drops what the dump creates first), or restore into a fresh database",
         );

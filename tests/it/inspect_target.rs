@@ -69,6 +69,17 @@ fn kinds(json: &serde_json::Value) -> Vec<String> {
     k
 }
 
+/// The problems' objects, in report order (of one kind, when given).
+fn objects<'a>(json: &'a serde_json::Value, kind: Option<&str>) -> Vec<&'a str> {
+    json["problems"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no problems array: {json}"))
+        .iter()
+        .filter(|p| kind.is_none_or(|k| p["kind"] == k))
+        .map(|p| p["object"].as_str().unwrap())
+        .collect()
+}
+
 fn problem<'a>(json: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
     json["problems"]
         .as_array()
@@ -195,17 +206,9 @@ fn planted_problems_are_reported_and_the_restore_agrees() {
             (4, vec!["object_exists".to_string(); 5]),
             "{v}: {json}"
         );
-        let objects: Vec<&str> = json["problems"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["object"].as_str().unwrap())
-            .collect();
-        assert!(
-            objects.contains(&"public.items (holds rows)"),
-            "{objects:?}"
-        );
-        assert!(objects.contains(&"inv"), "{objects:?}");
+        let named = objects(&json, None);
+        assert!(named.contains(&"public.items (holds rows)"), "{named:?}");
+        assert!(named.contains(&"inv"), "{named:?}");
         assert!(
             problem(&json, "object_exists")["fix"]
                 .as_str()
@@ -253,13 +256,8 @@ fn planted_problems_are_reported_and_the_restore_agrees() {
             (4, vec!["privilege".to_string(); 2]),
             "{v}: {json}"
         );
-        let objects: Vec<&str> = json["problems"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["object"].as_str().unwrap())
-            .collect();
-        assert_eq!(objects, ["public", "app_owner"], "{v}");
+        let named = objects(&json, None);
+        assert_eq!(named, ["public", "app_owner"], "{v}");
         assert!(
             !restores(&dst, &db, "restorer", &dump),
             "{v}: restorer created in public"
@@ -375,13 +373,7 @@ fn version_and_server_features() {
     let t = dst18.create_db("feat");
     let (code, json, _) = check(&dst18, &dst18.conninfo(&t), &dump, &[], &[]);
     assert_eq!(code, 4, "{json}");
-    let objects: Vec<&str> = json["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["kind"] == "feature")
-        .map(|p| p["object"].as_str().unwrap())
-        .collect();
+    let objects = objects(&json, Some("feature"));
     assert_eq!(objects, ["ICU", "compression lz4"], "{json}");
     assert!(!restores(&dst18, &t, "postgres", &dump));
     // The same dump into 15 itself is ready and restores.

@@ -35,25 +35,12 @@ fn pages(section: &str) -> Vec<String> {
 }
 
 fn make(target: &str, destdir: &Path, extra: &[&str]) -> Output {
-    let out = Command::new("make")
-        .arg("-C")
-        .arg(ROOT)
-        .arg(target)
-        .arg(format!("DESTDIR={}", destdir.display()))
-        .arg("PREFIX=/usr")
-        .args(extra)
-        .env_remove("MAKEFLAGS")
-        .env_remove("MFLAGS")
-        .output()
-        .expect("make runs");
-    assert!(
-        out.status.success(),
-        "make {target} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    let mut args = vec![
+        format!("DESTDIR={}", destdir.display()),
+        "PREFIX=/usr".into(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    support::helpers::make(target, &args)
 }
 
 /// Every regular file under `dir`, relative to it.

@@ -394,25 +394,13 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn make(target: &str, extra: &[String]) -> Output {
-    let out = Command::new("make")
-        .arg("-s")
-        .arg("-C")
-        .arg(ROOT)
-        .arg(target)
-        .arg("NO_BUILD=1")
-        .arg(format!("RELEASE_DIR={}", support::release_dir().display()))
-        .args(extra)
-        .env_remove("MAKEFLAGS")
-        .env_remove("MFLAGS")
-        .output()
-        .expect("make runs");
-    assert!(
-        out.status.success(),
-        "make {target}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    let mut args = vec![
+        "-s".to_string(),
+        "NO_BUILD=1".into(),
+        format!("RELEASE_DIR={}", support::release_dir().display()),
+    ];
+    args.extend_from_slice(extra);
+    support::helpers::make(target, &args)
 }
 
 /// `make dist` twice gives the same bytes, the checksum file verifies, and

@@ -47,3 +47,26 @@ pub fn first_difference(a: &[u8], b: &[u8]) -> String {
     }
     "no difference".into()
 }
+
+/// `make -C <repository> TARGET ARGS…`, run to success (the test fails with
+/// make's output otherwise), without the MAKEFLAGS of a `make test` that may
+/// be running this test.
+pub fn make(target: &str, args: &[String]) -> std::process::Output {
+    let out = std::process::Command::new("make")
+        .arg("-C")
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .arg(target)
+        .args(args)
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
+        .output()
+        .expect("make runs");
+    assert!(
+        out.status.success(),
+        "make {target} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
