@@ -16,10 +16,6 @@ RELEASE_DIR ?= $(or $(CARGO_TARGET_DIR),target)/$(TARGET)/release
 # which holds cargo's build lock).
 NO_BUILD ?=
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
-# Packages carry this time as every file's mtime: the last commit's, so the
-# same commit gives the same bytes.
-SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
-export SOURCE_DATE_EPOCH
 DISTDIR ?= dist
 DIST_NAME := pgpipe-$(VERSION)-x86_64-linux
 
@@ -74,7 +70,9 @@ uninstall:
 # $(DISTDIR)/pgpipe-VERSION-x86_64-linux.tar.gz and its .sha256: the install
 # tree under one folder (bin/, share/), README, licences and the notice of
 # what the static binary contains. The same commit gives the same bytes:
-# sorted members, root owner, mtimes of SOURCE_DATE_EPOCH, gzip -n.
+# sorted members, root owner, mtimes of SOURCE_DATE_EPOCH (default: the
+# last commit's time, set by scripts/package alone: cc-based build scripts
+# rerun when it changes, so it is not exported to cargo), gzip -n.
 dist: all
 	scripts/package dist "$(RELEASE_DIR)" "$(DISTDIR)" "$(DIST_NAME)"
 

@@ -373,14 +373,53 @@ fn version_and_server_features() {
     let t = dst18.create_db("feat");
     let (code, json, _) = check(&dst18, &dst18.conninfo(&t), &dump, &[], &[]);
     assert_eq!(code, 4, "{json}");
-    let objects = objects(&json, Some("feature"));
-    assert_eq!(objects, ["ICU", "compression lz4"], "{json}");
+    let named = objects(&json, Some("feature"));
+    assert_eq!(named, ["ICU", "compression lz4"], "{json}");
     assert!(!restores(&dst18, &t, "postgres", &dump));
     // The same dump into 15 itself is ready and restores.
     let t = dst15.create_db("feat");
     let (code, json, _) = check(&dst15, &dst15.conninfo(&t), &dump, &[], &[]);
     assert_eq!(code, 0, "{json}");
     assert!(restores(&dst15, &t, "postgres", &dump));
+
+    // xml data (the 18 build has no libxml) and a tablespace 18 lacks, each
+    // on its own, so each restore fails for its own reason.
+    support::create_tablespace(&src);
+    for (sql, object) in [
+        (
+            "CREATE TABLE docs (d xml); INSERT INTO docs VALUES ('<a/>')",
+            "xml",
+        ),
+        ("CREATE TABLE placed (id int) TABLESPACE ts1", "ts1"),
+    ] {
+        let db = src.create_db("feat");
+        src.psql(&db, sql);
+        let dump = src.pg_dump(&db, &[]);
+        let t = dst18.create_db("feat");
+        let (code, json, _) = check(&dst18, &dst18.conninfo(&t), &dump, &[], &[]);
+        assert_eq!(code, 4, "{json}");
+        assert_eq!(objects(&json, Some("feature")), [object], "{json}");
+        assert!(!restores(&dst18, &t, "postgres", &dump), "{object}");
+        if object == "ts1" {
+            // The fix the report names: without the tablespace, ready.
+            let fix = problem(&json, "feature")["fix"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert_eq!(fix, "pgpipe-filter --no-tablespaces");
+            let mut filter = Command::new(support::tool("pgpipe-filter"));
+            let fixed = run(filter.arg("--no-tablespaces"), Some(&dump)).stdout;
+            let t18 = dst18.create_db("feat");
+            let (code, json, _) = check(&dst18, &dst18.conninfo(&t18), &fixed, &[], &[]);
+            assert_eq!(code, 0, "{json}");
+            assert!(restores(&dst18, &t18, "postgres", &fixed));
+        } else {
+            let t = dst15.create_db("feat");
+            let (code, json, _) = check(&dst15, &dst15.conninfo(&t), &dump, &[], &[]);
+            assert_eq!(code, 0, "{json}");
+            assert!(restores(&dst15, &t, "postgres", &dump));
+        }
+    }
 }
 
 /// URI, key=value, PG* variables and .pgpass against scram-sha-256; each
