@@ -84,6 +84,8 @@ pub struct Needs {
     tablespaces: BTreeMap<String, u64>,
     /// Tablespaces the dump creates itself (pg_dumpall).
     tablespaces_created: BTreeSet<String>,
+    /// Roles created only if missing (`pgpipe-filter --roles-if-not-exists`).
+    roles_if_missing: BTreeSet<String>,
     icu: Option<u64>,
     compression: BTreeMap<String, u64>,
     xml: Option<u64>,
@@ -155,6 +157,16 @@ impl Needs {
     /// Note what a statement's text alone shows it needs: ICU collations,
     /// column compression, type xml, tablespaces, the MAINTAIN privilege.
     pub fn text(&mut self, stmt: &[u8], line: u64) {
+        use crate::sql::words::strip_word;
+        if let Some(crate::sql::blocks::OwnBlock::IfNotExists { inner }) =
+            crate::sql::blocks::recognise(stmt)
+            && let Some(rest) =
+                strip_word(&stmt[inner], b"create").and_then(|r| strip_word(r, b"role"))
+            && let Some((None, role)) = crate::sql::words::qualified_name(rest, &mut 0)
+        {
+            self.roles_if_missing.insert(role);
+            return;
+        }
         let words = crate::sql::words::first_words(stmt, 2);
         let w = |i: usize, s: &str| crate::sql::words::word_is(&words, i, s);
         if !(w(0, "create") || w(0, "alter") || w(0, "grant") || w(0, "revoke")) {
@@ -651,7 +663,7 @@ pub fn check(
     let existing_created: Vec<String> = report
         .roles_created
         .iter()
-        .filter(|r| roles.contains(r.as_str()))
+        .filter(|r| roles.contains(r.as_str()) && !needs.roles_if_missing.contains(*r))
         .cloned()
         .collect();
     if !existing_created.is_empty() {
@@ -1069,6 +1081,15 @@ mod tests {
         );
         assert_eq!(l.collate.as_deref(), Some("C"));
         assert_eq!(l.ctype.as_deref(), Some("en_US.UTF-8"));
+    }
+
+    #[test]
+    fn roles_created_only_if_missing() {
+        let mut n = Needs::default();
+        let block = crate::sql::blocks::if_not_exists(b"CREATE ROLE \"Alice B\";");
+        n.text(&block, 1);
+        n.text(b"CREATE ROLE carol;", 2);
+        assert_eq!(n.roles_if_missing, BTreeSet::from(["Alice B".to_string()]));
     }
 
     #[test]
