@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::{QualifiedName, Report};
 use crate::error::{Error, Result};
 use crate::sql::analysis::{Action, Analysis, ObjectKind, RoleName, RoleRefKind};
+use crate::sql::ident::quote_ident;
 
 /// How long one catalog query may wait for a lock, and run.
 const LOCK_TIMEOUT: &str = "2s";
@@ -379,9 +380,6 @@ pub struct Facts {
     pub toast_compression: Vec<String>,
     #[serde(skip_serializing)]
     pub xml: bool,
-    /// The local psql's major and minor version.
-    #[serde(skip)]
-    pub psql: Option<(u32, u32)>,
 }
 
 /// The catalog query: one JSON document. Server-version differences are
@@ -517,10 +515,8 @@ pub fn ask(conninfo: &str) -> Result<Facts> {
         .rev()
         .find(|l| l.starts_with('{'))
         .ok_or_else(|| Error::runtime("the target's catalog query returned nothing"))?;
-    let mut facts: Facts = serde_json::from_str(json)
-        .map_err(|e| Error::runtime(format!("the target's catalog answer does not parse: {e}")))?;
-    facts.psql = local_psql_version();
-    Ok(facts)
+    serde_json::from_str(json)
+        .map_err(|e| Error::runtime(format!("the target's catalog answer does not parse: {e}")))
 }
 
 fn local_psql_version() -> Option<(u32, u32)> {
@@ -547,8 +543,8 @@ pub fn tables_with_rows(
     );
     for (i, t) in tables.iter().enumerate() {
         let name = match &t.schema {
-            Some(s) => format!("{}.{}", quote(s), quote(&t.name)),
-            None => quote(&t.name),
+            Some(s) => format!("{}.{}", quote_ident(s), quote_ident(&t.name)),
+            None => quote_ident(&t.name),
         };
         script.push_str(&format!(
             "SELECT '{i} ' || EXISTS (SELECT 1 FROM ONLY {name});\n"
@@ -569,10 +565,6 @@ pub fn tables_with_rows(
         .iter()
         .map(|t| (t.clone(), answers.get(t).copied().flatten()))
         .collect())
-}
-
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// One thing the target lacks, and how to fix it.
@@ -626,7 +618,7 @@ fn display(q: &QualifiedName) -> String {
 pub fn check(
     report: &Report,
     needs: &Needs,
-    facts: &Facts,
+    facts: Facts,
     rows: &BTreeMap<QualifiedName, Option<bool>>,
     opts: &CheckOptions,
 ) -> TargetReport {
@@ -842,7 +834,7 @@ pub fn check(
         );
     }
     if !report.restrict_keys.is_empty()
-        && let Some((pmaj, pmin)) = facts.psql
+        && let Some((pmaj, pmin)) = local_psql_version()
         && !psql_knows_restrict(pmaj, pmin)
     {
         add(
@@ -946,18 +938,7 @@ pub fn check(
     TargetReport {
         ready: problems.is_empty() && report.complete,
         problems,
-        target: Facts {
-            version_num: facts.version_num,
-            version: facts.version.clone(),
-            user: facts.user.clone(),
-            superuser: facts.superuser,
-            database: facts.database.clone(),
-            encoding: facts.encoding.clone(),
-            collate: facts.collate.clone(),
-            ctype: facts.ctype.clone(),
-            locale_provider: facts.locale_provider.clone(),
-            ..Facts::default()
-        },
+        target: facts,
         dump_locales: needs.locales.clone(),
     }
 }

@@ -78,9 +78,9 @@ fn run(args: &Args) -> Result<()> {
         args.limit.max_statement,
         facts.is_some(),
     )?;
-    let checked = match (&args.target, &facts, &needs) {
+    let checked = match (&args.target, facts, &needs) {
         (Some(conninfo), Some(facts), Some(needs)) => {
-            let tables = target::created_tables(needs, facts);
+            let tables = target::created_tables(needs, &facts);
             let rows = match tables.is_empty() {
                 true => Default::default(),
                 false => target::tables_with_rows(conninfo, &tables)?,
