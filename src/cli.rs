@@ -183,14 +183,19 @@ pub fn open_input(path: Option<&Path>) -> Result<Input> {
 }
 
 /// Open a SQL tool's `FILE` (standard input for `None` and `-`): a
-/// directory is a directory-format archive, anything else is sniffed by
+/// directory is a directory-format archive, a zip or tar file the archive
+/// it holds, anything else is sniffed by
 /// [`archive::input::stream`](crate::archive::input::stream).
 pub fn open_sql_input(path: Option<&Path>) -> Result<crate::archive::input::SqlInput> {
     if let Some(p) = path
         && !is_stdio(Some(p))
-        && p.is_dir()
     {
-        return Ok(crate::archive::input::directory(p.to_path_buf()));
+        if p.is_dir() {
+            return Ok(crate::archive::input::directory(p.to_path_buf()));
+        }
+        if let Some(input) = crate::archive::input::container(p)? {
+            return Ok(input);
+        }
     }
     let input = open_input(path)?;
     let (len, name) = (input.len, input.name.clone());

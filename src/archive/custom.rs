@@ -5,7 +5,7 @@
 //! after the data read the same way.
 
 use std::collections::HashSet;
-use std::io::Read;
+use std::io::{self, Read};
 
 use super::data::{Chunks, decoder, pump};
 use super::read::{Compression, DataPos, Primitives, TocEntry, corrupt};
@@ -80,6 +80,14 @@ impl<R: Read> CustomSource<R> {
 }
 
 impl<R: Read> DataSource for CustomSource<R> {
+    /// Read to the end of the input: bytes after the last data block (the
+    /// second TOC of pg_dump 16 and later redirected to a file) are not
+    /// printed, but a container checks its member only at the end.
+    fn finish(&mut self) -> Result<()> {
+        io::copy(self.p.inner_mut(), &mut io::sink()).map_err(Error::from)?;
+        Ok(())
+    }
+
     fn table_data(
         &mut self,
         te: &TocEntry,

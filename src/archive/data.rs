@@ -94,6 +94,10 @@ impl<R: Read> StrictInflate<R> {
     pub fn gzip(inner: R, what: String) -> StrictInflate<R> {
         Self::with(inner, Decompress::new_gzip(15), what)
     }
+    /// Raw deflate, without a zlib or gzip header (a zip member).
+    pub fn raw(inner: R, what: String) -> StrictInflate<R> {
+        Self::with(inner, Decompress::new(false), what)
+    }
     fn with(inner: R, dec: Decompress, what: String) -> StrictInflate<R> {
         StrictInflate {
             inner,

@@ -1,30 +1,67 @@
 //! Directory-format (`pg_dump -Fd`) data: one file per entry next to
 //! `toc.dat`, `NNNN.dat` compressed as a whole file (`.gz`, `.lz4`, `.zst`),
 //! and large objects listed in `blobs_NNNN.toc` (`blobs.toc` before 17).
+//!
+//! The files come from [`Files`]: a directory on disk ([`Folder`]), or the
+//! members of a zip or tar file ([`super::container`]).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::data::{decoder, pump};
 use super::read::{Compression, TocEntry, corrupt};
 use super::restore::DataSource;
 use crate::error::{Error, Result};
 
-pub struct DirectorySource {
-    dir: PathBuf,
+/// Where the files of a directory archive are.
+pub trait Files: Send {
+    /// The file `name` (no `/` in it), or `None` when there is none.
+    fn open(&self, name: &str) -> Result<Option<Box<dyn Read + Send + '_>>>;
+    /// Where the files are, for messages.
+    fn location(&self) -> &str;
 }
 
-impl DirectorySource {
-    pub fn new(dir: &Path) -> DirectorySource {
-        DirectorySource {
-            dir: dir.to_path_buf(),
+/// A directory archive's own directory.
+pub struct Folder {
+    dir: PathBuf,
+    location: String,
+}
+
+impl Folder {
+    pub fn new(dir: PathBuf) -> Folder {
+        let location = dir.display().to_string();
+        Folder { dir, location }
+    }
+}
+
+impl Files for Folder {
+    fn open(&self, name: &str) -> Result<Option<Box<dyn Read + Send + '_>>> {
+        let path = self.dir.join(name);
+        match File::open(&path) {
+            Ok(f) => Ok(Some(Box::new(f))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(format!("cannot open {}", path.display()), e)),
         }
+    }
+
+    fn location(&self) -> &str {
+        &self.location
+    }
+}
+
+pub struct DirectorySource<'a> {
+    files: Box<dyn Files + 'a>,
+}
+
+impl<'a> DirectorySource<'a> {
+    pub fn new(files: Box<dyn Files + 'a>) -> DirectorySource<'a> {
+        DirectorySource { files }
     }
 
     /// Open `name` as pg_restore does: the name itself uncompressed, else
     /// the first of `.gz`, `.lz4`, `.zst` that exists.
-    fn open(&self, name: &[u8], what: &str) -> Result<Box<dyn Read>> {
+    fn open(&self, name: &[u8], what: &str) -> Result<Box<dyn Read + '_>> {
         let name = std::str::from_utf8(name)
             .map_err(|_| corrupt(format!("file name of {what} is not UTF-8")))?;
         if name.contains('/') || name == ".." {
@@ -37,24 +74,19 @@ impl DirectorySource {
             (".zst".to_string(), Compression::Zstd),
         ];
         for (suffix, c) in candidates {
-            let path = self.dir.join(format!("{name}{suffix}"));
-            match File::open(&path) {
-                Ok(f) => {
-                    let raw: Box<dyn Read> = Box::new(BufReader::with_capacity(256 * 1024, f));
-                    return decoder(c, raw, true, what.to_string());
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::io(format!("cannot open {}", path.display()), e)),
+            if let Some(f) = self.files.open(&format!("{name}{suffix}"))? {
+                let raw: Box<dyn Read + '_> = Box::new(BufReader::with_capacity(256 * 1024, f));
+                return decoder(c, raw, true, what.to_string());
             }
         }
         Err(Error::integrity(format!(
             "archive is incomplete: the data file {name} of {what} is missing from {}",
-            self.dir.display()
+            self.files.location()
         )))
     }
 }
 
-impl DataSource for DirectorySource {
+impl DataSource for DirectorySource<'_> {
     fn table_data(
         &mut self,
         te: &TocEntry,

@@ -15,8 +15,9 @@
 //! inside the `io::Error`, so the tool fails with the archive's message and
 //! exit status (3 for a truncated archive).
 
+use std::fs::File;
 use std::io::{self, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
 use crate::error::{Error, Result};
@@ -54,7 +55,21 @@ impl Read for SqlInput {
 /// A directory-format archive at `dir`, read as SQL.
 pub fn directory(dir: PathBuf) -> SqlInput {
     let name = dir.display().to_string();
-    convert(name, move || super::Source::Directory(dir))
+    convert(name, true, move || super::Source::directory(dir))
+}
+
+/// The archive or script in the zip or tar file at `path`, read as SQL;
+/// `None` when `path` is not a container (or cannot be opened: the caller
+/// reports that).
+pub fn container(path: &Path) -> Result<Option<SqlInput>> {
+    let Ok(file) = File::open(path) else {
+        return Ok(None);
+    };
+    let name = path.display().to_string();
+    Ok(super::container::open_file(&file, &name)?.map(|found| {
+        let archive = found.is_archive();
+        convert(name, archive, move || found.into_source())
+    }))
 }
 
 /// An opened file or standard input (`len` its size when it is a regular
@@ -89,7 +104,7 @@ pub fn stream(
             name,
             archive: false,
         }),
-        Sniffed::Archive => Ok(convert(name, move || super::Source::Stream(chained))),
+        Sniffed::Archive => Ok(convert(name, true, move || super::Source::Stream(chained))),
         Sniffed::Other { what, hint } => Err(Error::runtime(format!(
             "{name} is not a SQL dump: it looks like {what}"
         ))
@@ -125,8 +140,8 @@ pub fn sniff(head: &[u8]) -> Sniffed {
             return Sniffed::Archive;
         }
         return other(
-            "a tar file that is not a pg_dump tar archive (its first member is not toc.dat)",
-            "extract the dump from it first",
+            "a tar file that is not a pg_dump tar archive (its first member is not toc.dat); a tar holding an archive is read in place, only from a file",
+            super::container::FROM_A_FILE,
         );
     }
     if head.starts_with(&[0x1f, 0x8b]) {
@@ -168,13 +183,17 @@ pub fn sniff(head: &[u8]) -> Sniffed {
         );
     }
     if head.starts_with(b"PK\x03\x04") {
-        return other("a zip file", "extract the dump from it first");
+        return other(
+            "a zip file; a zip file holding an archive is read in place, only from a file (its index is at its end)",
+            super::container::FROM_A_FILE,
+        );
     }
     Sniffed::Plain
 }
 
 fn convert(
     name: String,
+    archive: bool,
     source: impl FnOnce() -> super::Source<'static> + Send + 'static,
 ) -> SqlInput {
     let (reader, mut writer) = match io::pipe() {
@@ -197,7 +216,7 @@ fn convert(
         worker: Some(worker),
         len: None,
         name,
-        archive: true,
+        archive,
     }
 }
 

@@ -13,6 +13,7 @@
 //! stream is known to be complete. Archive versions newer than
 //! [`read::MAX_VERSION`] fail with a runtime error naming both versions.
 
+pub mod container;
 pub mod custom;
 pub mod data;
 pub mod directory;
@@ -41,20 +42,38 @@ pub enum Format {
 pub enum Source<'a> {
     /// A custom or tar archive as a byte stream (a file or a pipe).
     Stream(Box<dyn Read + 'a>),
-    /// A directory-format archive.
-    Directory(PathBuf),
+    /// A directory-format archive: its files, in a directory or a container.
+    Files(Box<dyn directory::Files + 'a>),
+    /// A custom archive that is a member of a container, with a check that
+    /// reads the whole member again: when the archive reader fails before
+    /// the member's end (where its CRC-32 is checked), a damaged member is
+    /// reported as such, not as a malformed archive.
+    Member(Box<dyn Read + Send + 'a>, container::Check),
+    /// A plain SQL script found in a container (gzip- or zstd-compressed or
+    /// not): it is already what [`to_sql`] prints, and has no TOC.
+    Script(Box<dyn Read + Send + 'a>),
 }
 
 impl<'a> Source<'a> {
-    /// A path: a directory is a directory archive, anything else is opened
-    /// as a stream.
+    /// A path: a directory is a directory archive, a zip or tar container
+    /// is searched for the archive it holds ([`container`]), anything else
+    /// is opened as a stream.
     pub fn path(path: &Path) -> Result<Source<'static>> {
         if path.is_dir() {
-            return Ok(Source::Directory(path.to_path_buf()));
+            return Ok(Source::directory(path.to_path_buf()));
         }
-        let f = std::fs::File::open(path)
-            .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
-        Ok(Source::Stream(Box::new(f)))
+        let name = path.display().to_string();
+        let f =
+            std::fs::File::open(path).map_err(|e| Error::io(format!("cannot open {name}"), e))?;
+        match container::open_file(&f, &name)? {
+            Some(found) => Ok(found.into_source()),
+            None => Ok(Source::Stream(Box::new(f))),
+        }
+    }
+
+    /// The directory archive in `dir`.
+    pub fn directory(dir: PathBuf) -> Source<'static> {
+        Source::Files(Box::new(directory::Folder::new(dir)))
     }
 
     pub fn reader(r: impl Read + 'a) -> Source<'a> {
@@ -75,28 +94,35 @@ pub struct Opened<'a> {
 /// Read the header and TOC.
 pub fn open<'a>(source: Source<'a>) -> Result<Opened<'a>> {
     match source {
-        Source::Directory(dir) => {
-            let toc = dir.join("toc.dat");
-            let f = std::fs::File::open(&toc).map_err(|e| {
-                if e.kind() == io::ErrorKind::NotFound {
-                    Error::runtime(format!(
+        Source::Files(files) => {
+            let (header, entries) = {
+                let Some(toc) = files.open("toc.dat")? else {
+                    return Err(Error::runtime(format!(
                         "{} is not a pg_dump directory archive (it has no toc.dat)",
-                        dir.display()
-                    ))
-                } else {
-                    Error::io(format!("cannot open {}", toc.display()), e)
-                }
-            })?;
-            let mut p = read::Primitives::new(BufReader::with_capacity(READ_BUF, f));
-            let header = read::read_header(&mut p)?;
-            let entries = read::read_toc(&mut p, &header, read::ExtraToc::Filename)?;
+                        files.location()
+                    )));
+                };
+                // Read whole before it is parsed: a zip member is checked
+                // at its end. The TOC is held in memory anyway.
+                let mut bytes = Vec::new();
+                let mut toc = toc;
+                toc.read_to_end(&mut bytes).map_err(Error::from)?;
+                let mut p = read::Primitives::new(bytes.as_slice());
+                let header = read::read_header(&mut p)?;
+                let entries = read::read_toc(&mut p, &header, read::ExtraToc::Filename)?;
+                (header, entries)
+            };
             Ok(Opened {
                 format: Format::Directory,
                 header,
                 entries,
-                data: Box::new(directory::DirectorySource::new(&dir)),
+                data: Box::new(directory::DirectorySource::new(files)),
             })
         }
+        Source::Script(_) => Err(Error::runtime(
+            "this is a plain SQL script, not an archive: it has no table of contents",
+        )),
+        Source::Member(r, _) => open(Source::Stream(r)),
         Source::Stream(r) => {
             let mut r = BufReader::with_capacity(READ_BUF, r);
             let mut peek = [0u8; 512];
@@ -155,8 +181,9 @@ pub fn open<'a>(source: Source<'a>) -> Result<Opened<'a>> {
                     Some((name, _)) if name == b"toc.dat" => {}
                     _ => {
                         return Err(Error::runtime(
-                            "tar archive does not start with toc.dat; it is not a pg_dump tar archive",
-                        ));
+                            "tar archive does not start with toc.dat; it is not a pg_dump tar archive, and a tar holding a directory archive is read in place, only from a file",
+                        )
+                        .with_hint(container::FROM_A_FILE));
                     }
                 }
                 let (header, entries) = {
@@ -173,6 +200,12 @@ pub fn open<'a>(source: Source<'a>) -> Result<Opened<'a>> {
                     data: Box::new(tar::TarSource::new(t)),
                 });
             }
+            if peek[..n].starts_with(b"PK\x03\x04") {
+                return Err(Error::runtime(
+                    "input is a zip file; a zip file holding an archive is read in place, only from a file (its index is at its end)",
+                )
+                .with_hint(container::FROM_A_FILE));
+            }
             if peek[..n].starts_with(b"--") || peek[..n].starts_with(b"SET ") {
                 return Err(
                     Error::runtime("input appears to be a plain SQL dump, not an archive")
@@ -186,8 +219,24 @@ pub fn open<'a>(source: Source<'a>) -> Result<Opened<'a>> {
     }
 }
 
+/// Run `read` on `source`; when it is a container member and fails with
+/// a runtime error (a malformed archive), a damaged member's error instead.
+fn checked<'a, T>(source: Source<'a>, read: impl FnOnce(Source<'a>) -> Result<T>) -> Result<T> {
+    match source {
+        Source::Member(r, check) => match read(Source::Stream(r)) {
+            Err(e) if e.kind == crate::error::ErrorKind::Runtime => check().and(Err(e)),
+            other => other,
+        },
+        other => read(other),
+    }
+}
+
 /// Write the plain SQL script of an archive, as `pg_restore -f -` prints it.
 pub fn to_sql(source: Source<'_>, out: &mut dyn Write, options: &SqlOptions) -> Result<()> {
+    checked(source, |source| to_sql_unchecked(source, out, options))
+}
+
+fn to_sql_unchecked(source: Source<'_>, out: &mut dyn Write, options: &SqlOptions) -> Result<()> {
     if let Some(k) = &options.restrict_key
         && !restore::valid_restrict_key(k)
     {
@@ -195,6 +244,18 @@ pub fn to_sql(source: Source<'_>, out: &mut dyn Write, options: &SqlOptions) -> 
             "invalid restrict key: it must be one or more of [A-Za-z0-9]",
         ));
     }
+    let source = match source {
+        Source::Script(script) => {
+            if options.restrict_key.is_some() {
+                return Err(Error::usage(
+                    "--restrict-key applies to archives; this is a plain SQL script, printed as it is",
+                ));
+            }
+            crate::codec::zip::decompress(script, out, true)?;
+            return Ok(());
+        }
+        other => other,
+    };
     let mut a = open(source)?;
     let mut r = restore::Renderer::new(out, &a.header);
     r.render(&a.header, &a.entries, a.data.as_mut(), options)
@@ -202,6 +263,8 @@ pub fn to_sql(source: Source<'_>, out: &mut dyn Write, options: &SqlOptions) -> 
 
 /// Print the table of contents of an archive, as `pg_restore -l` prints it.
 pub fn list(source: Source<'_>, out: &mut dyn Write) -> Result<()> {
-    let a = open(source)?;
-    list::print_list(out, &a.header, &a.entries, a.format)
+    checked(source, |source| {
+        let a = open(source)?;
+        list::print_list(out, &a.header, &a.entries, a.format)
+    })
 }

@@ -10,7 +10,9 @@ use crate::support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{Version, bin, exit_code, fixture, fixture_path, run};
+use support::{
+    Version, bin, compress_with, exit_code, fixture, fixture_path, recompress_directory, run,
+};
 
 const KEY: &str = "ParityKey0123456789";
 
@@ -160,15 +162,6 @@ fn parity_for(version: Version) {
     report(&results);
 }
 
-/// Compress `data` with the real `lz4` or `zstd` program.
-fn compress_with(tool: &str, data: &[u8]) -> Vec<u8> {
-    let mut cmd = Command::new(tool);
-    cmd.args(["-q", "-c"]);
-    let out = run(&mut cmd, Some(data));
-    assert!(out.status.success(), "{tool} failed");
-    out.stdout
-}
-
 /// A custom archive whose data blocks are re-encoded with `tool` and whose
 /// header says `algorithm` (2 lz4, 3 zstd): what pg_dump 18 built with that
 /// library writes, as the uncompressed archive's data in frames.
@@ -234,30 +227,6 @@ fn recompress_custom(src: &[u8], tool: &str, algorithm: u8) -> Vec<u8> {
         }
     }
     out
-}
-
-/// A directory archive with every data file re-encoded with `tool` (file
-/// suffix `suffix`) and `algorithm` in the header of toc.dat.
-fn recompress_directory(src: &Path, dst: &Path, tool: &str, suffix: &str, algorithm: u8) {
-    std::fs::create_dir_all(dst).unwrap();
-    for entry in std::fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name().into_string().unwrap();
-        let bytes = std::fs::read(entry.path()).unwrap();
-        if name == "toc.dat" {
-            let mut toc = bytes;
-            toc[11] = algorithm;
-            std::fs::write(dst.join(name), toc).unwrap();
-        } else if name.ends_with(".dat") {
-            std::fs::write(
-                dst.join(format!("{name}{suffix}")),
-                compress_with(tool, &bytes),
-            )
-            .unwrap();
-        } else {
-            std::fs::write(dst.join(name), bytes).unwrap();
-        }
-    }
 }
 
 /// lz4 and zstd archives: the output must equal pg_restore's output for the

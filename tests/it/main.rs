@@ -15,6 +15,7 @@ mod archive_truncation;
 mod codec_age;
 mod codec_sum;
 mod codec_zip;
+mod container;
 mod filter;
 mod guard;
 mod harness;

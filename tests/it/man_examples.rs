@@ -20,7 +20,9 @@
 //!   working directory).
 //! * files in the working directory: dump.sql (pg_dump synapse), its
 //!   zstd-compressed dump.sql.zst, cluster.sql (pg_dumpall), export.dump
-//!   (custom format) and export.dir/ (directory format).
+//!   (custom format), export.dir/ (directory format) and
+//!   DOMAIN-synapse-database.zip (export.dir/ zipped, as managed hosts
+//!   offer it).
 
 use crate::support;
 
@@ -216,6 +218,16 @@ const CASES: &[Case] = &[
         "pgpipe-sql export.dir/ > export.sql",
         Prep::None,
     ),
+    Case {
+        check: Some(("synapse", COUNT_EVENTS, EVENTS)),
+        ..case(
+            "pgpipe-sql.1",
+            "pgpipe-sql DOMAIN-synapse-database.zip \\\n  \
+             | pgpipe-roles --map 3f9a2c71=synapse --drop rdsadmin \\\n  \
+             | pgpipe-guard | psql -X -q -d synapse",
+            Prep::EmptyDb("synapse"),
+        )
+    },
     // pgpipe-sql --list stops reading after the table of contents, so
     // pg_dump upstream dies of SIGPIPE and pipefail would report 141; without
     // it the status is pgpipe-sql's.
@@ -480,7 +492,8 @@ fn run_examples(version: Version) {
          zstd -q dump.sql\n\
          pg_dumpall > cluster.sql\n\
          pg_dump -Fc -f export.dump synapse\n\
-         pg_dump -Fd -f export.dir synapse\n",
+         pg_dump -Fd -f export.dir synapse\n\
+         zip -q -r DOMAIN-synapse-database.zip export.dir\n",
         true,
         &work,
         &env,

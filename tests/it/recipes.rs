@@ -168,8 +168,8 @@ fn assert_same_rows(a: &Server, a_db: &str, b: &Server, b_db: &str) {
     }
 }
 
-/// Recipe 1, from a PostgreSQL 15 managed host to a self-hosted 15 and 18
-/// (pg_dump of the target's version, as on the new host).
+/// Recipe 1, from a PostgreSQL 15 managed host to a self-hosted 15 and 18:
+/// the host's export is its pg_dump 15 directory archive in a zip file.
 #[test]
 fn recipe_01_managed_export() {
     for new_version in Version::ALL {
@@ -180,17 +180,30 @@ fn recipe_01_managed_export() {
             "CREATE ROLE synapse LOGIN; CREATE DATABASE synapse OWNER synapse",
         );
         let dir = tempfile::tempdir().unwrap();
-        let out = run_recipe(
-            "01-managed-export.sh",
-            dir.path(),
-            &new,
-            new_version,
-            &[("OLD", &old.conninfo("demo_src"))],
-        );
-        // pgpipe-inspect's report was shown, and the archive was removed.
+        // The managed host's export, as downloaded: its directory archive
+        // zipped with a top folder.
+        let folder = "UNIQUEID-live-example.org-synapse-database.dir";
+        let mut dump = old.command("pg_dump");
+        dump.args(["-Fd", "-j", "2", "-f"])
+            .arg(dir.path().join(folder));
+        assert!(run(dump.args(["-d", "demo_src"]), None).status.success());
+        let mut zip = Command::new("zip");
+        zip.args(["-q", "-r", "-m", "example.org-synapse-database.zip", folder]);
+        assert!(run(zip.current_dir(dir.path()), None).status.success());
+        let before = std::fs::read(dir.path().join("example.org-synapse-database.zip")).unwrap();
+        let out = run_recipe("01-managed-export.sh", dir.path(), &new, new_version, &[]);
+        // pgpipe-inspect's report was shown; nothing was extracted, and the
+        // zip file is as it was.
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(stdout.contains("rdsadmin"), "{stdout}");
-        assert!(!dir.path().join("synapse.dir").exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["example.org-synapse-database.zip"]);
+        assert!(
+            std::fs::read(dir.path().join("example.org-synapse-database.zip")).unwrap() == before
+        );
 
         let roles = new.lines(
             "postgres",

@@ -1,8 +1,11 @@
 //! Helpers several test modules share: roles and a tablespace on a
-//! server, the user tables of a database, and the first line where two
-//! outputs differ.
+//! server, the user tables of a database, the first line where two
+//! outputs differ, and directory archives re-encoded with lz4 or zstd.
 
-use super::Server;
+use std::path::Path;
+use std::process::Command;
+
+use super::{Server, run};
 
 pub fn create_roles(server: &Server, names: &[&str]) {
     let mut sql = String::new();
@@ -69,4 +72,37 @@ pub fn make(target: &str, args: &[String]) -> std::process::Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// Compress `data` with the real `lz4` or `zstd` program.
+pub fn compress_with(tool: &str, data: &[u8]) -> Vec<u8> {
+    let mut cmd = Command::new(tool);
+    cmd.args(["-q", "-c"]);
+    let out = run(&mut cmd, Some(data));
+    assert!(out.status.success(), "{tool} failed");
+    out.stdout
+}
+
+/// A directory archive with every data file re-encoded with `tool` (file
+/// suffix `suffix`) and `algorithm` in the header of toc.dat.
+pub fn recompress_directory(src: &Path, dst: &Path, tool: &str, suffix: &str, algorithm: u8) {
+    std::fs::create_dir_all(dst).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        let bytes = std::fs::read(entry.path()).unwrap();
+        if name == "toc.dat" {
+            let mut toc = bytes;
+            toc[11] = algorithm;
+            std::fs::write(dst.join(name), toc).unwrap();
+        } else if name.ends_with(".dat") {
+            std::fs::write(
+                dst.join(format!("{name}{suffix}")),
+                compress_with(tool, &bytes),
+            )
+            .unwrap();
+        } else {
+            std::fs::write(dst.join(name), bytes).unwrap();
+        }
+    }
 }

@@ -37,6 +37,9 @@ pub mod regression;
 pub mod server;
 
 pub use fixture::{DUMPS, LANGUAGE_FIXUP, fixture, fixture_file, fixture_path, pg17_plain};
-pub use helpers::{create_roles, create_tablespace, first_difference, user_tables};
+pub use helpers::{
+    compress_with, create_roles, create_tablespace, first_difference, recompress_directory,
+    user_tables,
+};
 pub use pgpipe::{release_dir, tool};
 pub use server::{RESTRICT_KEY, Server, Version, bin, exit_code, outcome, quote_ident, run};
