@@ -219,14 +219,11 @@ pub fn open<'a>(source: Source<'a>) -> Result<Opened<'a>> {
     }
 }
 
-/// Run `read` on `source`; when it is a container member and fails with
-/// a runtime error (a malformed archive), a damaged member's error instead.
+/// Run `read` on `source`; a container member's damage is reported over a
+/// malformed archive ([`container::or_damaged`]).
 fn checked<'a, T>(source: Source<'a>, read: impl FnOnce(Source<'a>) -> Result<T>) -> Result<T> {
     match source {
-        Source::Member(r, check) => match read(Source::Stream(r)) {
-            Err(e) if e.kind == crate::error::ErrorKind::Runtime => check().and(Err(e)),
-            other => other,
-        },
+        Source::Member(r, check) => container::or_damaged(read(Source::Stream(r)), check),
         other => read(other),
     }
 }

@@ -4,6 +4,7 @@
 use clap::Parser;
 use std::path::PathBuf;
 
+use crate::archive::container::{self, Found};
 use crate::cli;
 use crate::error::{Error, Result};
 use crate::transform::roles::{self, Options, Report};
@@ -170,8 +171,37 @@ fn keep_format(args: &Args, opts: &Options) -> Result<Rewritten> {
             "convert it with pg_restore -Fc -f FILE, or drop --keep-format to get plain SQL",
         ));
     }
-    let input = cli::open_input(args.io.input.as_deref())?;
-    let progress = cli::Progress::new(args.io.progress.enabled(), input.len);
+    // A zip or tar export holding one custom archive: that member.
+    let mut member = None;
+    if let Some(p) = args.io.input.as_deref()
+        && !cli::is_stdio(Some(p))
+        && let Ok(file) = std::fs::File::open(p)
+    {
+        member = match container::open_file(&file, &p.display().to_string())? {
+            None => None,
+            Some(Found::Custom(r, check)) => Some((r, check)),
+            Some(other) => {
+                let what = match other {
+                    Found::Plain(_) => "a plain SQL script",
+                    _ => "a directory archive",
+                };
+                return Err(Error::usage(format!(
+                    "--keep-format reads a custom-format archive (pg_dump -Fc); {} holds {what}",
+                    p.display()
+                ))
+                .with_hint("drop --keep-format to get plain SQL"));
+            }
+        };
+    }
+    let (input, len, check): (Box<dyn std::io::Read>, _, _) = match member {
+        Some((r, check)) => (r, None, Some(check)),
+        None => {
+            let input = cli::open_input(args.io.input.as_deref())?;
+            let len = input.len;
+            (Box::new(input), len, None)
+        }
+    };
+    let progress = cli::Progress::new(args.io.progress.enabled(), len);
     let mut out = match args.dry_run {
         true => None,
         false => {
@@ -181,7 +211,10 @@ fn keep_format(args: &Args, opts: &Options) -> Result<Rewritten> {
         }
     };
     let w = out.as_mut().map(|o| o as &mut dyn std::io::Write);
-    let (report, summary) =
-        roles::archive::rewrite_archive(progress.reader(input), w, opts, &progress)?;
+    let result = roles::archive::rewrite_archive(progress.reader(input), w, opts, &progress);
+    let (report, summary) = match check {
+        Some(check) => container::or_damaged(result, check),
+        None => result,
+    }?;
     Ok((report, out, Some(summary)))
 }

@@ -667,6 +667,29 @@ fn a_container_holds_exactly_one_archive() {
             "{members:?}"
         );
     }
+    // --keep-format rewrites the custom archive in a zip as it does the file.
+    let keep = |input: &Path, out: &Path| {
+        let mut cmd = Command::new(support::tool("pgpipe-roles"));
+        cmd.args(["--keep-format", "--map", "alice=bob", "-o"])
+            .arg(out)
+            .arg(input);
+        let done = run(&mut cmd, None);
+        assert_eq!(
+            exit_code(&done),
+            0,
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        std::fs::read(out).unwrap()
+    };
+    let from_zip = keep(&work.join("db1.dump.zip"), &work.join("from-zip.dump"));
+    assert!(from_zip == keep(&custom, &work.join("from-file.dump")));
+    let mut cmd = Command::new(support::tool("pgpipe-roles"));
+    cmd.args(["--keep-format", "--map", "alice=bob", "-o"])
+        .arg(work.join("x.dump"));
+    let refused = run(cmd.arg(work.join("db1.sql.zip")), None);
+    assert_eq!(exit_code(&refused), 2);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("holds a plain SQL script"));
 }
 
 /// A container on standard input is refused with the reason, by pgpipe-sql

@@ -215,10 +215,6 @@ impl Container {
         })
     }
 
-    pub fn members(&self) -> &[Member] {
-        &self.members
-    }
-
     /// Read member `i` (a file), checked as it is read.
     pub fn read(&self, i: usize) -> Result<Box<dyn Read + Send>> {
         read_member(&self.file, &self.name, &self.members[i])
@@ -384,6 +380,15 @@ impl Candidate {
 /// A whole reading of a member, to tell a damaged member from a damaged
 /// archive when the archive reader fails before the member's end.
 pub type Check = Box<dyn FnOnce() -> Result<()> + Send>;
+
+/// `result`, unless it is a runtime error (a malformed archive) and `check`
+/// finds the member damaged: then the member's error (exit 3).
+pub fn or_damaged<T>(result: Result<T>, check: Check) -> Result<T> {
+    match result {
+        Err(e) if e.kind == crate::error::ErrorKind::Runtime => check().and(Err(e)),
+        other => other,
+    }
+}
 
 /// The bytes of `m`, a file of the container `file` called `name`.
 fn read_member(file: &Arc<File>, name: &str, m: &Member) -> Result<Box<dyn Read + Send>> {
