@@ -193,6 +193,11 @@ fn shape(name: &str) -> Shape {
 
 /// Pack `export` into `out` with the real `zip` or `tar`.
 fn pack(export: &Export, shape: Shape, out: &Path) {
+    assert!(
+        !out.exists(),
+        "{} exists: zip would add to it",
+        out.display()
+    );
     let (cwd, what) = if shape.folder {
         (export.parent(), EXPORT)
     } else {
@@ -357,10 +362,11 @@ fn cut_containers_exit_3() {
         "tar",
         "tar, pax headers",
     ] {
-        let whole = work.join(format!("whole.{}", shape(name).tool));
+        // A new file for each shape: zip adds to a file that exists.
+        let whole = work.join(format!("{name}.{}", shape(name).tool));
         pack(export, shape(name), &whole);
         let bytes = std::fs::read(&whole).unwrap();
-        let cut = work.join(format!("cut.{}", shape(name).tool));
+        let cut = work.join(format!("{name} cut.{}", shape(name).tool));
         // Where the archive ends: after the two zero blocks of a tar (GNU
         // tar pads to 10 KiB after them), at the last byte of a zip.
         let end = if name.starts_with("tar") {
@@ -368,38 +374,48 @@ fn cut_containers_exit_3() {
         } else {
             bytes.len()
         };
-        // 60 cuts through the file, and the last bytes one by one.
-        // (A file shorter than a tar header is not known to be a tar.)
+        // 60 cuts through the file, the last 1100 bytes before its end one
+        // by one, and 600 bytes of the padding after it. (A file shorter
+        // than a tar header is not known to be a tar.) Every tenth cut runs
+        // the binaries, the others the library pgpipe-sql runs.
         let mut at: Vec<usize> = (1..60).map(|i| (i * end / 60).max(512)).collect();
-        at.extend(end.saturating_sub(1100)..bytes.len());
+        at.extend(end.saturating_sub(1100)..(end + 600).min(bytes.len()));
+        at.push(bytes.len());
         at.dedup();
+        let options = pgpipe::archive::SqlOptions {
+            restrict_key: Some(KEY.into()),
+        };
         for (k, &n) in at.iter().enumerate() {
             std::fs::write(&cut, &bytes[..n]).unwrap();
-            let tool = if k % 10 == 5 {
-                "pgpipe-roles"
+            let (code, out, err) = if k % 10 == 0 {
+                let (tool, key): (_, &[&str]) = if k % 20 == 0 {
+                    ("pgpipe-sql", &["--restrict-key", KEY])
+                } else {
+                    ("pgpipe-roles", &[])
+                };
+                let out = run(Command::new(support::tool(tool)).args(key).arg(&cut), None);
+                let err = format!("{tool}: {}", String::from_utf8_lossy(&out.stderr));
+                let sql = if tool == "pgpipe-sql" {
+                    out.stdout.clone()
+                } else {
+                    export.want.clone()
+                };
+                (exit_code(&out), sql, err)
             } else {
-                "pgpipe-sql"
+                let mut sql = Vec::new();
+                match pgpipe::archive::Source::path(&cut)
+                    .and_then(|source| pgpipe::archive::to_sql(source, &mut sql, &options))
+                {
+                    Ok(()) => (0, sql, String::new()),
+                    Err(e) => (e.exit_code(), sql, e.message),
+                }
             };
-            let key: &[&str] = if tool == "pgpipe-sql" {
-                &["--restrict-key", KEY]
-            } else {
-                &[]
-            };
-            let out = run(Command::new(support::tool(tool)).args(key).arg(&cut), None);
-            let code = exit_code(&out);
             if n < end {
-                assert_eq!(
-                    code,
-                    3,
-                    "{name} cut at {n} of {end} ({tool}): {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                assert_eq!(code, 3, "{name} cut at {n} of {end}: {err}");
             } else {
                 // Only the padding after the end-of-archive blocks is gone.
-                assert_eq!(code, 0, "{name} cut at {n} after the end {end}");
-                if tool == "pgpipe-sql" {
-                    assert!(out.stdout == export.want, "{name} cut at {n}");
-                }
+                assert_eq!(code, 0, "{name} cut at {n} after the end {end}: {err}");
+                assert!(out == export.want, "{name} cut at {n}");
             }
         }
     }
