@@ -802,3 +802,102 @@ fn memchr_find(haystack: &[u8], needle: &[u8]) -> usize {
         .position(|w| w == needle)
         .expect("the member's name")
 }
+
+/// PostgreSQL's own regression database, a database we did not write: its
+/// custom archives (pg_dump 15 and 18) in a zip and a tar read as
+/// `pg_restore -f -` prints the archive file; and restored into a 15 server
+/// and dumped with `pg_dump -Fd`, its directory archive zipped (deflated)
+/// and tarred reads as `pg_restore -f -` prints the directory.
+#[test]
+fn the_regression_database_in_containers() {
+    let corpus = support::regression::regression();
+    let fx = fixture(Version::V15);
+    let work = scratch(Version::V15, "regression");
+    let pg_restore = |version: Version, path: &Path| {
+        let mut cmd = Command::new(bin(version, "pg_restore"));
+        let out = run(cmd.args(["-f", "-", "--restrict-key", KEY]).arg(path), None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let same = |path: &Path, want: &[u8], what: &str| {
+        let (code, got, err) = pgpipe_sql(path);
+        assert_eq!(code, 0, "{what}: {err}");
+        assert!(
+            got == want,
+            "{what}: {}",
+            support::first_difference(want, &got)
+        );
+    };
+    for version in Version::ALL {
+        let name = format!("regression-pg{}.dump", version.major());
+        let custom = work.join(&name);
+        std::fs::write(&custom, corpus.client_dump(version, "custom")).unwrap();
+        let want = pg_restore(version, &custom);
+        let zip = work.join(format!("{name}.zip"));
+        let zipped = run(
+            Command::new("zip")
+                .arg("-q")
+                .arg(&zip)
+                .arg(&name)
+                .current_dir(&work),
+            None,
+        );
+        assert!(zipped.status.success());
+        same(&zip, &want, &format!("{name} in a zip"));
+        let tar = work.join(format!("{name}.tar"));
+        let tarred = run(
+            Command::new("tar")
+                .arg("-cf")
+                .arg(&tar)
+                .arg("-C")
+                .arg(&work)
+                .arg(&name),
+            None,
+        );
+        assert!(tarred.status.success());
+        same(&tar, &want, &format!("{name} in a tar"));
+    }
+    // The directory archive of the restored database. Without owners and
+    // privileges (pg_regress's roles are not in this cluster); statements
+    // that fail here leave a smaller database, which is still theirs.
+    let db = fx.server.create_db("regression_copy");
+    let mut restore = fx.server.command("pg_restore");
+    restore
+        .args(["-O", "-x", "-d", &db])
+        .arg(work.join("regression-pg15.dump"));
+    run(&mut restore, None);
+    let tables = fx.server.psql(&db, "SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace");
+    assert!(
+        tables.parse::<u32>().unwrap() > 100,
+        "{tables} tables restored"
+    );
+    let parent = work.join("dir");
+    std::fs::create_dir(&parent).unwrap();
+    let dir = parent.join(EXPORT);
+    let mut dump = fx.server.command("pg_dump");
+    let dumped = run(dump.args(["-Fd", "-f"]).arg(&dir).args(["-d", &db]), None);
+    assert!(
+        dumped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dumped.stderr)
+    );
+    let want = pg_restore(Version::V15, &dir);
+    let export = Export {
+        label: "regression".into(),
+        dir,
+        want,
+    };
+    for name in ["zip deflated", "tar, no folder"] {
+        let path = work.join(format!("regression {name}.{}", shape(name).tool));
+        pack(&export, shape(name), &path);
+        same(
+            &path,
+            &export.want,
+            &format!("regression directory, {name}"),
+        );
+    }
+}
