@@ -3,10 +3,11 @@
 //!
 //! `cli::open_sql_input` opens the tools' `FILE` argument and hands it here:
 //! a directory goes to [`directory`] and is read as a directory-format
-//! archive; an opened file or standard input goes to [`stream`], which
-//! looks at its first bytes ([`sniff`]): the `PGDMP` magic or a pg_dump tar
-//! header is an archive, anything else is passed through as plain SQL (the
-//! bytes peeked at included). An archive is turned into the SQL `pgpipe-sql`
+//! archive; a zip or tar file goes to [`container`], which reads the archive
+//! or script it holds in place; an opened file or standard input goes to
+//! [`stream`], which looks at its first bytes ([`sniff`]): the `PGDMP` magic
+//! or a pg_dump tar header is an archive, anything else is passed through as
+//! plain SQL (the bytes peeked at included). An archive is turned into the SQL `pgpipe-sql`
 //! prints for it by a thread writing into a pipe, so it streams in one pass
 //! with bounded memory like the plain input.
 //!

@@ -1,5 +1,6 @@
-//! `pgpipe-sql`: a pg_dump archive (custom, directory or tar) as the plain SQL
-//! that `pg_restore -f -` prints, without pg_restore.
+//! `pgpipe-sql`: a pg_dump archive (custom, directory or tar, also inside a
+//! zip or tar export) as the plain SQL that `pg_restore -f -` prints, without
+//! pg_restore.
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -11,7 +12,8 @@ use crate::{archive, cli};
 #[derive(Parser)]
 #[command(name = "pgpipe-sql", version)]
 pub struct Args {
-    /// Archive file, directory-format archive, or `-`/nothing for standard input.
+    /// Archive file, directory-format archive, zip or tar export holding one
+    /// (read in place), or `-`/nothing for standard input.
     #[arg(value_name = "ARCHIVE")]
     input: Option<PathBuf>,
     /// Print the table of contents like `pg_restore -l` instead.

@@ -135,15 +135,8 @@ pub fn open_file(file: &File, name: &str) -> Result<Option<Found>> {
     let n = read_at_most(file, &mut head, 0)?;
     let kind = match detect(&head[..n]) {
         Some(kind) => kind,
-        None => {
-            let from = meta.len().saturating_sub(zip::TAIL_LEN);
-            let mut tail = vec![0u8; (meta.len() - from) as usize];
-            let n = read_at_most(file, &mut tail, from)?;
-            if !zip::ends_like_zip(&tail[..n]) {
-                return Ok(None);
-            }
-            Kind::Zip
-        }
+        None if zip::ends_like_zip(file, meta.len())? => Kind::Zip,
+        None => return Ok(None),
     };
     let file = file
         .try_clone()

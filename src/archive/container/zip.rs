@@ -20,21 +20,40 @@ const FLAG_DESCRIPTOR: u16 = 1 << 3;
 const LOCAL_SIGNATURE: &[u8; 4] = b"PK\x03\x04";
 const LOCAL_LEN: usize = 30;
 
-/// Is this the end of a zip file: an end-of-central-directory record whose
-/// comment runs to the end? (A zip file is found from its end; its first
-/// bytes may be anything, like the stub of a self-extracting one.)
-pub(super) fn ends_like_zip(tail: &[u8]) -> bool {
-    memchr::memmem::rfind_iter(tail, b"PK\x05\x06").any(|at| {
-        tail.len() >= at + END_LEN
-            && u16::from_le_bytes([tail[at + 20], tail[at + 21]]) as usize
-                == tail.len() - at - END_LEN
-    })
+/// Does the file end like a zip file: an end-of-central-directory record
+/// whose comment runs to the end, pointing at a central directory header
+/// (or a Zip64 locator just before it)? A zip file is found from its end;
+/// its first bytes may be anything, like the stub of a self-extracting one.
+pub(super) fn ends_like_zip(file: &File, len: u64) -> Result<bool> {
+    let from = len.saturating_sub(END_LEN as u64 + u16::MAX as u64);
+    let mut tail = vec![0u8; (len - from) as usize];
+    let n = super::read_at_most(file, &mut tail, from)?;
+    let tail = &tail[..n];
+    for at in memchr::memmem::rfind_iter(tail, b"PK\x05\x06") {
+        let field = |i: usize, w: usize| -> u64 {
+            tail.get(at + i..at + i + w).map_or(u64::MAX, |b| {
+                b.iter().rev().fold(0, |v, &x| v << 8 | u64::from(x))
+            })
+        };
+        if field(20, 2) != (tail.len() - at).saturating_sub(END_LEN) as u64 {
+            continue;
+        }
+        let (entries, directory) = (field(10, 2), field(16, 4));
+        let zip64 = at >= 20 && &tail[at - 20..at - 16] == b"PK\x06\x07";
+        let mut signature = [0u8; 4];
+        if zip64
+            || entries == 0
+            || (super::read_at_most(file, &mut signature, directory)? == 4
+                && &signature == b"PK\x01\x02")
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The fixed part of the end-of-central-directory record.
 const END_LEN: usize = 22;
-/// How far from the end that record can be: its length and a comment.
-pub(super) const TAIL_LEN: u64 = END_LEN as u64 + u16::MAX as u64;
 
 /// Index the members of the zip file `file`, called `name` in messages.
 pub(super) fn index(file: &Arc<File>, name: &str) -> Result<Vec<Member>> {
