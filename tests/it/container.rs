@@ -106,6 +106,14 @@ fn exports(version: Version) -> &'static [Export] {
     })
 }
 
+/// The export of `version` called `label`.
+fn export(version: Version, label: &str) -> &'static Export {
+    exports(version)
+        .iter()
+        .find(|e| e.label == label)
+        .unwrap_or_else(|| panic!("no export {label}"))
+}
+
 /// `pgpipe-sql --restrict-key KEY PATH`: exit code, stdout, stderr.
 fn pgpipe_sql(path: &Path) -> (i32, Vec<u8>, String) {
     let out = run(
@@ -265,10 +273,7 @@ fn every_container_reads_as_the_extracted_directory() {
 fn every_tool_reads_a_container_as_file() {
     let version = Version::V18;
     let fx = fixture(version);
-    let export = exports(version)
-        .iter()
-        .find(|e| e.label == "synapse-gzip")
-        .unwrap();
+    let export = export(version, "synapse-gzip");
     let zip = scratch(version, "tools").join("example.org-synapse-database.zip");
     pack(export, shape("zip deflated"), &zip);
     for tool in [
@@ -352,10 +357,7 @@ fn without_key(sql: &[u8]) -> Vec<u8> {
 fn cut_containers_exit_3() {
     let version = Version::V18;
     let work = scratch(version, "cuts");
-    let export = exports(version)
-        .iter()
-        .find(|e| e.label == "db1-gzip")
-        .unwrap();
+    let export = export(version, "db1-gzip");
     for name in [
         "zip deflated",
         "zip stored, Zip64 records",
@@ -715,10 +717,7 @@ fn a_container_holds_exactly_one_archive() {
 fn containers_from_pipes_and_damaged_members() {
     let version = Version::V18;
     let work = scratch(version, "damaged");
-    let export = exports(version)
-        .iter()
-        .find(|e| e.label == "db1-gzip")
-        .unwrap();
+    let export = export(version, "db1-gzip");
     let zip = work.join("export.zip");
     pack(export, shape("zip deflated"), &zip);
     let tar = work.join("export.tar");
