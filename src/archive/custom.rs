@@ -12,8 +12,24 @@ use super::read::{Compression, DataPos, Primitives, TocEntry, corrupt};
 use super::restore::DataSource;
 use crate::error::{Error, Result};
 
-const BLK_DATA: u8 = 1;
-const BLK_BLOBS: u8 = 3;
+pub const BLK_DATA: u8 = 1;
+pub const BLK_BLOBS: u8 = 3;
+
+/// The next data block's header: its type and dump id, or `None` at a clean
+/// end of input. Archives before 1.3 have no type byte: every block of
+/// theirs is table data.
+pub fn block_header<R: Read>(
+    p: &mut Primitives<R>,
+    what: &dyn Fn() -> String,
+) -> Result<Option<(u8, i64)>> {
+    if p.layout.vmin < 3 {
+        return Ok(p.int_or_eof(what)?.map(|id| (BLK_DATA, id)));
+    }
+    let Some(kind) = p.byte_or_eof(what)? else {
+        return Ok(None);
+    };
+    Ok(Some((kind, p.int(what)?)))
+}
 
 /// The data area of a custom archive, positioned right after the TOC.
 pub struct CustomSource<R> {
@@ -44,17 +60,14 @@ impl<R: Read> CustomSource<R> {
         }
         let what = te.describe();
         loop {
-            let Some(kind) = self
-                .p
-                .byte_or_eof(&|| format!("the data block header before {what}"))?
+            let Some((kind, id)) = block_header(&mut self.p, &|| {
+                format!("a data block header (looking for {what})")
+            })?
             else {
                 return Err(Error::integrity(format!(
                     "archive is truncated: the data block of {what} is missing"
                 )));
             };
-            let id = self
-                .p
-                .int(&|| format!("a data block header (looking for {what})"))?;
             if id == te.dump_id as i64 {
                 return Ok(Some(kind));
             }

@@ -7,8 +7,10 @@ use std::io::{self, Read};
 
 use crate::error::{Error, Result};
 
-/// Oldest archive version we read (pg_dump 9.0).
-pub const MIN_VERSION: (u8, u8) = (1, 12);
+/// Oldest archive version we read: 1.0, as pg_restore 18 does (pg_dump 7.1
+/// wrote it; 8.3 wrote 1.10, 9.0 wrote 1.12). Each field that a later
+/// version added is read only from the version that has it.
+pub const MIN_VERSION: (u8, u8) = (1, 0);
 /// Newest archive version we read (pg_dump 17 and 18).
 pub const MAX_VERSION: (u8, u8) = (1, 16);
 
@@ -85,6 +87,40 @@ impl Header {
             _ => 11,
         }
     }
+
+    /// The integer and offset layout of the archive's primitives.
+    pub fn layout(&self) -> Layout {
+        Layout {
+            int_size: self.int_size,
+            off_size: self.off_size,
+            vmin: self.vmin,
+            signed: (self.vmaj, self.vmin) > (1, 0),
+        }
+    }
+}
+
+/// How an archive encodes its integers and offsets: sizes from the header,
+/// a sign byte from 1.1 on, and offsets as plain integers before 1.7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub int_size: u8,
+    pub off_size: u8,
+    /// The archive's minor version (the major is 1).
+    pub vmin: u8,
+    /// Integers carry a sign byte (every version but 1.0).
+    pub signed: bool,
+}
+
+impl Default for Layout {
+    /// What the header itself starts with: 4-byte integers with a sign byte.
+    fn default() -> Layout {
+        Layout {
+            int_size: 4,
+            off_size: 8,
+            vmin: 16,
+            signed: true,
+        }
+    }
 }
 
 /// Where a custom-format entry's data lives.
@@ -124,6 +160,9 @@ pub struct TocEntry {
     pub dep_strings: Vec<Vec<u8>>,
     /// Custom format: the data position.
     pub data_pos: Option<DataPos>,
+    /// Custom format before 1.7: the data length stored after the offset
+    /// (read and written back, never used).
+    pub legacy_data_len: Option<i64>,
     /// Directory and tar formats: the data file name.
     pub filename: Option<Vec<u8>>,
 }
@@ -166,8 +205,7 @@ pub enum ExtraToc {
 /// every short read into an integrity error naming what was being read.
 pub struct Primitives<R> {
     inner: R,
-    pub int_size: u8,
-    pub off_size: u8,
+    pub layout: Layout,
     /// Bytes consumed so far.
     pub pos: u64,
 }
@@ -176,8 +214,16 @@ impl<R: Read> Primitives<R> {
     pub fn new(inner: R) -> Primitives<R> {
         Primitives {
             inner,
-            int_size: 4,
-            off_size: 8,
+            layout: Layout::default(),
+            pos: 0,
+        }
+    }
+
+    /// A reader of `inner` with `layout` (an archive's, from its header).
+    pub fn with_layout(inner: R, layout: Layout) -> Primitives<R> {
+        Primitives {
+            inner,
+            layout,
             pos: 0,
         }
     }
@@ -252,13 +298,22 @@ impl<R: Read> Primitives<R> {
         })
     }
 
-    /// `WriteInt`: a sign byte, then `int_size` bytes of magnitude, little-endian.
+    /// `WriteInt`: a sign byte (not in 1.0), then `int_size` bytes of
+    /// magnitude, little-endian.
     pub fn int(&mut self, what: &dyn Fn() -> String) -> Result<i64> {
+        self.int_or_eof(what)?.ok_or_else(|| truncated(what()))
+    }
+
+    /// An integer, or `None` at a clean end of input before its first byte.
+    pub fn int_or_eof(&mut self, what: &dyn Fn() -> String) -> Result<Option<i64>> {
         let mut buf = [0u8; 33];
-        let n = 1 + self.int_size as usize;
-        self.exact(&mut buf[..n], what)?;
+        let sign = usize::from(self.layout.signed);
+        let n = sign + self.layout.int_size as usize;
+        if !self.fill(&mut buf[..n], what)? {
+            return Ok(None);
+        }
         let mut value: u64 = 0;
-        for (i, &b) in buf[1..n].iter().enumerate() {
+        for (i, &b) in buf[sign..n].iter().enumerate() {
             if b == 0 {
                 continue;
             }
@@ -271,7 +326,7 @@ impl<R: Read> Primitives<R> {
             return Err(corrupt(format!("{}: integer out of range", what())));
         }
         let v = value as i64;
-        Ok(if buf[0] != 0 { -v } else { v })
+        Ok(Some(if sign == 1 && buf[0] != 0 { -v } else { v }))
     }
 
     /// `WriteStr`: an int length (-1 is NULL), then the bytes.
@@ -304,11 +359,20 @@ impl<R: Read> Primitives<R> {
         Ok(Some(out))
     }
 
-    /// `WriteOffset`: a flag byte, then `off_size` bytes little-endian.
+    /// `WriteOffset`: a flag byte, then `off_size` bytes little-endian;
+    /// before 1.7 an integer (negative: not set, 0: no data).
     pub fn offset(&mut self, what: &dyn Fn() -> String) -> Result<DataPos> {
+        if self.layout.vmin < 7 {
+            let v = self.int(what)?;
+            return Ok(match v {
+                ..0 => DataPos::NotSet,
+                0 => DataPos::NoData,
+                v => DataPos::Set(v as u64),
+            });
+        }
         let flag = self.byte(what)?;
         let mut buf = [0u8; 256];
-        let n = self.off_size as usize;
+        let n = self.layout.off_size as usize;
         self.exact(&mut buf[..n], what)?;
         let mut value: u64 = 0;
         for (i, &b) in buf[..n].iter().enumerate() {
@@ -363,7 +427,11 @@ pub fn read_header<R: Read>(p: &mut Primitives<R>) -> Result<Header> {
     let h = |f: &'static str| move || format!("the archive header ({f})");
     let vmaj = p.byte(&h("version"))?;
     let vmin = p.byte(&h("version"))?;
-    let vrev = p.byte(&h("version"))?;
+    let vrev = if (vmaj, vmin) > (1, 0) {
+        p.byte(&h("version"))?
+    } else {
+        0
+    };
     if (vmaj, vmin) > MAX_VERSION {
         return Err(Error::runtime(format!(
             "unsupported archive version {vmaj}.{vmin} in file header; the newest supported is {}.{} (pg_dump 17 and 18)",
@@ -372,20 +440,26 @@ pub fn read_header<R: Read>(p: &mut Primitives<R>) -> Result<Header> {
     }
     if (vmaj, vmin) < MIN_VERSION {
         return Err(Error::runtime(format!(
-            "unsupported archive version {vmaj}.{vmin} in file header; the oldest supported is {}.{} (pg_dump 9.0)",
+            "unsupported archive version {vmaj}.{vmin} in file header; the oldest supported is {}.{}",
             MIN_VERSION.0, MIN_VERSION.1
         )));
     }
+    p.layout.vmin = vmin;
+    p.layout.signed = (vmaj, vmin) > (1, 0);
     let int_size = p.byte(&h("integer size"))?;
     if int_size == 0 || int_size > 32 {
         return Err(corrupt(format!("integer size {int_size} in the header")));
     }
-    p.int_size = int_size;
-    let off_size = p.byte(&h("offset size"))?;
+    p.layout.int_size = int_size;
+    let off_size = if vmin >= 7 {
+        p.byte(&h("offset size"))?
+    } else {
+        int_size
+    };
     if off_size == 0 || off_size > 32 {
         return Err(corrupt(format!("offset size {off_size} in the header")));
     }
-    p.off_size = off_size;
+    p.layout.off_size = off_size;
     let format = p.byte(&h("format"))?;
     let (compression, level) = if vmin >= 15 {
         let algo = p.byte(&h("compression"))?;
@@ -401,22 +475,38 @@ pub fn read_header<R: Read>(p: &mut Primitives<R>) -> Result<Header> {
             }
         };
         (c, None)
-    } else {
-        let level = p.int(&h("compression level"))?;
+    } else if vmin >= 2 {
+        let level = if vmin >= 4 {
+            p.int(&h("compression level"))?
+        } else {
+            i64::from(p.byte(&h("compression level"))?)
+        };
         let c = if level != 0 {
             Compression::Gzip
         } else {
             Compression::None
         };
         (c, Some(level))
+    } else {
+        // Before 1.2 every archive was compressed.
+        (Compression::Gzip, None)
     };
     let mut created = [0i64; 7];
-    for c in created.iter_mut() {
-        *c = p.int(&h("creation time"))?;
+    let mut dbname = None;
+    if vmin >= 4 {
+        for c in created.iter_mut() {
+            *c = p.int(&h("creation time"))?;
+        }
+        dbname = p.string(&h("database name"))?;
     }
-    let dbname = p.string(&h("database name"))?;
-    let server_version = p.string(&h("server version"))?;
-    let dump_version = p.string(&h("pg_dump version"))?;
+    let (server_version, dump_version) = if vmin >= 10 {
+        (
+            p.string(&h("server version"))?,
+            p.string(&h("pg_dump version"))?,
+        )
+    } else {
+        (None, None)
+    };
     Ok(Header {
         vmaj,
         vmin,
@@ -478,25 +568,40 @@ fn read_entry<R: Read>(
     }
     te.dump_id = dump_id as i32;
     te.had_dumper = p.int(what!("hadDumper"))? != 0;
-    te.tableoid = p.string(what!("tableoid"))?;
+    let v = header.vmin;
+    if v >= 8 {
+        te.tableoid = p.string(what!("tableoid"))?;
+    }
     te.oid = p.string(what!("oid"))?;
     te.tag = p.string(what!("tag"))?;
     te.desc = p.string(what!("desc"))?;
-    te.section = p.int(what!("section"))? as i32;
+    te.section = if v >= 11 {
+        p.int(what!("section"))? as i32
+    } else {
+        legacy_section(te.desc())
+    };
     te.defn = p.string(what!("defn"))?;
     te.drop_stmt = p.string(what!("dropStmt"))?;
-    te.copy_stmt = p.string(what!("copyStmt"))?;
-    te.namespace = p.string(what!("namespace"))?;
-    te.tablespace = p.string(what!("tablespace"))?;
-    if header.vmin >= 14 {
+    if v >= 3 {
+        te.copy_stmt = p.string(what!("copyStmt"))?;
+    }
+    if v >= 6 {
+        te.namespace = p.string(what!("namespace"))?;
+    }
+    if v >= 10 {
+        te.tablespace = p.string(what!("tablespace"))?;
+    }
+    if v >= 14 {
         te.tableam = p.string(what!("tableam"))?;
     }
-    if header.vmin >= 16 {
+    if v >= 16 {
         te.relkind = p.int(what!("relkind"))? as i32;
     }
     te.owner = p.string(what!("owner"))?;
-    te.with_oids = p.string(what!("withOids"))?;
-    loop {
+    if v >= 9 {
+        te.with_oids = p.string(what!("withOids"))?;
+    }
+    while v >= 5 {
         match p.string(what!("dependency list"))? {
             None => break,
             Some(d) => {
@@ -510,10 +615,27 @@ fn read_entry<R: Read>(
         }
     }
     match extra {
-        ExtraToc::Offset => te.data_pos = Some(p.offset(what!("data offset"))?),
+        ExtraToc::Offset => {
+            te.data_pos = Some(p.offset(what!("data offset"))?);
+            if v < 7 {
+                te.legacy_data_len = Some(p.int(what!("data length"))?);
+            }
+        }
         ExtraToc::Filename => te.filename = p.string(what!("file name"))?,
     }
     Ok(te)
+}
+
+/// The section pg_restore gives an entry of an archive from before 1.11
+/// (pg_dump 8.3 and older), which did not record one.
+fn legacy_section(desc: &[u8]) -> i32 {
+    match desc {
+        b"COMMENT" | b"ACL" | b"ACL LANGUAGE" => 1,
+        b"TABLE DATA" | b"BLOBS" | b"BLOB COMMENTS" => 3,
+        b"CONSTRAINT" | b"CHECK CONSTRAINT" | b"FK CONSTRAINT" | b"INDEX" | b"RULE"
+        | b"TRIGGER" => 4,
+        _ => 2,
+    }
 }
 
 fn entry_name(index: i64, te: &TocEntry) -> String {

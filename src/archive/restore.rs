@@ -6,8 +6,11 @@
 //!
 //! The output follows the pg_restore of the pg_dump version recorded in the
 //! archive header: `SET transaction_timeout` from 17, `ALTER TABLE` for the
-//! owner of views and sequences up to 16 and `ALTER VIEW`/`ALTER SEQUENCE`
-//! from 17, the `Statistics for` prefix from 18.
+//! owner of views and sequences up to 15 and `ALTER VIEW`/`ALTER SEQUENCE`
+//! from 16, the `Statistics for` prefix from 18. Archives without a
+//! SEARCHPATH entry (before 1.13) get pg_restore's `SET search_path` in
+//! front of each entry whose schema differs from the last one, and
+//! archives before 1.12 create each large object where its data opens it.
 
 use std::io::{Read, Write};
 
@@ -182,6 +185,12 @@ pub struct Renderer<'o> {
     out: &'o mut dyn Write,
     major: u32,
     std_strings: bool,
+    /// The archive has a SEARCHPATH entry, so entries need no
+    /// `SET search_path` of their own.
+    fixed_search_path: bool,
+    /// Before 1.12 large objects have no entries of their own.
+    old_lo_style: bool,
+    curr_schema: Option<Vec<u8>>,
     curr_tablespace: Option<Vec<u8>>,
     curr_tableam: Option<Vec<u8>>,
 }
@@ -192,6 +201,9 @@ impl<'o> Renderer<'o> {
             out,
             major: header.dump_major(),
             std_strings: false,
+            fixed_search_path: false,
+            old_lo_style: header.version() < (1, 12),
+            curr_schema: None,
             curr_tablespace: None,
             curr_tableam: None,
         }
@@ -247,7 +259,10 @@ impl<'o> Renderer<'o> {
                         }
                     }
                 }
-                b"SEARCHPATH" => search_path = te.defn.clone(),
+                b"SEARCHPATH" => {
+                    search_path = te.defn.clone();
+                    self.fixed_search_path = true;
+                }
                 _ => {}
             }
         }
@@ -321,8 +336,13 @@ impl<'o> Renderer<'o> {
         if reqs & REQ_DATA != 0 {
             if te.had_dumper {
                 self.print_entry(te, b"Data for ", entries)?;
-                if matches!(te.desc(), b"BLOBS" | b"BLOB COMMENTS") {
+                if te.desc() == b"BLOBS" {
+                    self.select_schema(Some(b"pg_catalog"))?;
                     self.restore_blobs(te, src)?;
+                } else if te.desc() == b"BLOB COMMENTS" {
+                    // pg_dump before 8.4: the comments are SQL in a data block.
+                    self.select_schema(Some(b"pg_catalog"))?;
+                    src.table_data(te, &mut |d| write_all(&mut *self.out, d))?;
                 } else {
                     let is_copy = te.copy_stmt.as_ref().is_some_and(|c| !c.is_empty());
                     if let Some(c) = te.copy_stmt.as_ref().filter(|c| !c.is_empty()) {
@@ -352,11 +372,14 @@ impl<'o> Renderer<'o> {
         self.w(b"BEGIN;\n\n")?;
         let std_strings = self.std_strings;
         let out = &mut *self.out;
+        let old_lo_style = self.old_lo_style;
         src.blobs(te, &mut |oid, data| {
-            write_all(
-                out,
-                format!("SELECT pg_catalog.lo_open('{oid}', {INV_WRITE});\n").as_bytes(),
-            )?;
+            let open = if old_lo_style {
+                format!("SELECT pg_catalog.lo_open(pg_catalog.lo_create('{oid}'), {INV_WRITE});\n")
+            } else {
+                format!("SELECT pg_catalog.lo_open('{oid}', {INV_WRITE});\n")
+            };
+            write_all(out, open.as_bytes())?;
             let mut buf = Vec::with_capacity(LO_BUF);
             let flush = |buf: &mut Vec<u8>, out: &mut dyn Write| -> Result<()> {
                 let mut line = Vec::with_capacity(buf.len() * 2 + 48);
@@ -388,6 +411,7 @@ impl<'o> Renderer<'o> {
     /// the owner.
     fn print_entry(&mut self, te: &TocEntry, pfx: &[u8], entries: &[TocEntry]) -> Result<()> {
         let partitioned = te.relkind == b'p' as i32;
+        self.select_schema(te.namespace.as_deref())?;
         // Tablespace.
         if let Some(want) = &te.tablespace
             && self.curr_tablespace.as_ref() != Some(want)
@@ -477,6 +501,26 @@ impl<'o> Renderer<'o> {
             line.extend_from_slice(b";\n\n");
             self.w(&line)?;
         }
+        Ok(())
+    }
+
+    /// `_selectOutputSchema`: in an archive without a SEARCHPATH entry, set
+    /// the search path to `schema` (and pg_catalog) when it changes.
+    fn select_schema(&mut self, schema: Option<&[u8]>) -> Result<()> {
+        let Some(schema) = schema.filter(|s| !s.is_empty()) else {
+            return Ok(());
+        };
+        if self.fixed_search_path || self.curr_schema.as_deref() == Some(schema) {
+            return Ok(());
+        }
+        let mut line = b"SET search_path = ".to_vec();
+        line.extend_from_slice(&fmt_id(schema));
+        if schema != b"pg_catalog" {
+            line.extend_from_slice(b", pg_catalog");
+        }
+        line.extend_from_slice(b";\n\n");
+        self.w(&line)?;
+        self.curr_schema = Some(schema.to_vec());
         Ok(())
     }
 
@@ -580,7 +624,7 @@ impl<'o> Renderer<'o> {
             b"SUBSCRIPTION",
         ];
         if plain.contains(&desc) {
-            let shown: &[u8] = if self.major <= 16
+            let shown: &[u8] = if self.major <= 15
                 && matches!(desc, b"VIEW" | b"SEQUENCE" | b"MATERIALIZED VIEW")
             {
                 b"TABLE"

@@ -25,11 +25,10 @@ use std::collections::HashMap;
 use std::io::{self, BufReader, Read, Write};
 
 use super::data::{Chunks, Holdback};
-use super::read::{self, DataPos, ExtraToc, Header, Primitives, TocEntry, corrupt};
+use super::read::{self, DataPos, ExtraToc, Header, Layout, Primitives, TocEntry, corrupt};
 use crate::error::{Error, Result};
 
-const BLK_DATA: u8 = 1;
-const BLK_BLOBS: u8 = 3;
+use super::custom::{BLK_BLOBS, BLK_DATA, block_header};
 
 /// What a rewrite found.
 #[derive(Debug, Clone, Default)]
@@ -66,19 +65,17 @@ impl Summary {
     }
 }
 
-/// An archive encoder with the header's integer and offset sizes.
+/// An archive encoder with the header's integer and offset layout.
 pub struct Encoder {
     pub buf: Vec<u8>,
-    int_size: usize,
-    off_size: usize,
+    layout: Layout,
 }
 
 impl Encoder {
     pub fn new(header: &Header) -> Encoder {
         Encoder {
             buf: Vec::new(),
-            int_size: header.int_size as usize,
-            off_size: header.off_size as usize,
+            layout: header.layout(),
         }
     }
 
@@ -86,11 +83,14 @@ impl Encoder {
         self.buf.push(b);
     }
 
-    /// Sign byte, then the magnitude little-endian in `int_size` bytes.
+    /// Sign byte (not in 1.0), then the magnitude little-endian in
+    /// `int_size` bytes.
     pub fn int(&mut self, v: i64) {
-        self.buf.push(u8::from(v < 0));
+        if self.layout.signed {
+            self.buf.push(u8::from(v < 0));
+        }
         let mut m = v.unsigned_abs();
-        for _ in 0..self.int_size {
+        for _ in 0..self.layout.int_size {
             self.buf.push(m as u8);
             m >>= 8;
         }
@@ -107,11 +107,20 @@ impl Encoder {
         }
     }
 
-    /// Flag byte, then the offset little-endian in `off_size` bytes.
+    /// Flag byte, then the offset little-endian in `off_size` bytes; before
+    /// 1.7 an integer (-1 not set, 0 no data).
     pub fn offset(&mut self, flag: u8, v: u64) {
+        if self.layout.vmin < 7 {
+            self.int(match flag {
+                1 => -1,
+                3 => 0,
+                _ => v as i64,
+            });
+            return;
+        }
         self.buf.push(flag);
         let mut m = v;
-        for _ in 0..self.off_size {
+        for _ in 0..self.layout.off_size {
             self.buf.push(m as u8);
             m >>= 8;
         }
@@ -123,9 +132,13 @@ pub fn encode_header(e: &mut Encoder, h: &Header) {
     e.buf.extend_from_slice(b"PGDMP");
     e.byte(h.vmaj);
     e.byte(h.vmin);
-    e.byte(h.vrev);
+    if (h.vmaj, h.vmin) > (1, 0) {
+        e.byte(h.vrev);
+    }
     e.byte(h.int_size);
-    e.byte(h.off_size);
+    if h.vmin >= 7 {
+        e.byte(h.off_size);
+    }
     e.byte(h.format);
     if h.vmin >= 15 {
         e.byte(match h.compression {
@@ -134,47 +147,71 @@ pub fn encode_header(e: &mut Encoder, h: &Header) {
             read::Compression::Lz4 => 2,
             read::Compression::Zstd => 3,
         });
-    } else {
+    } else if h.vmin >= 4 {
         e.int(h.level.unwrap_or(0));
+    } else if h.vmin >= 2 {
+        e.byte(h.level.unwrap_or(0) as u8);
     }
-    for c in h.created {
-        e.int(c);
+    if h.vmin >= 4 {
+        for c in h.created {
+            e.int(c);
+        }
+        e.string(h.dbname.as_deref());
     }
-    e.string(h.dbname.as_deref());
-    e.string(h.server_version.as_deref());
-    e.string(h.dump_version.as_deref());
+    if h.vmin >= 10 {
+        e.string(h.server_version.as_deref());
+        e.string(h.dump_version.as_deref());
+    }
 }
 
 /// Encode one custom-format TOC entry, with `pos` as its data offset.
 pub fn encode_entry(e: &mut Encoder, h: &Header, te: &TocEntry, pos: DataPos) {
+    let v = h.vmin;
     e.int(te.dump_id as i64);
     e.int(i64::from(te.had_dumper));
-    e.string(te.tableoid.as_deref());
+    if v >= 8 {
+        e.string(te.tableoid.as_deref());
+    }
     e.string(te.oid.as_deref());
     e.string(te.tag.as_deref());
     e.string(te.desc.as_deref());
-    e.int(te.section as i64);
+    if v >= 11 {
+        e.int(te.section as i64);
+    }
     e.string(te.defn.as_deref());
     e.string(te.drop_stmt.as_deref());
-    e.string(te.copy_stmt.as_deref());
-    e.string(te.namespace.as_deref());
-    e.string(te.tablespace.as_deref());
-    if h.vmin >= 14 {
+    if v >= 3 {
+        e.string(te.copy_stmt.as_deref());
+    }
+    if v >= 6 {
+        e.string(te.namespace.as_deref());
+    }
+    if v >= 10 {
+        e.string(te.tablespace.as_deref());
+    }
+    if v >= 14 {
         e.string(te.tableam.as_deref());
     }
-    if h.vmin >= 16 {
+    if v >= 16 {
         e.int(te.relkind as i64);
     }
     e.string(te.owner.as_deref());
-    e.string(te.with_oids.as_deref());
-    for d in &te.dep_strings {
-        e.string(Some(d));
+    if v >= 9 {
+        e.string(te.with_oids.as_deref());
     }
-    e.string(None);
+    if v >= 5 {
+        for d in &te.dep_strings {
+            e.string(Some(d));
+        }
+        e.string(None);
+    }
     match pos {
         DataPos::NotSet => e.offset(1, 0),
         DataPos::Set(v) => e.offset(2, v),
         DataPos::NoData => e.offset(3, 0),
+    }
+    if v < 7 {
+        e.int(te.legacy_data_len.unwrap_or(0));
     }
 }
 
@@ -287,20 +324,23 @@ pub fn rewrite_custom(
     };
     let mut hold: Holdback<'_, dyn Write> = Holdback::new(out);
     hold.write(&head)?;
-    let (int_size, off_size, pos) = (p.int_size, p.off_size, p.pos);
-    let mut q = Primitives::new(Tee {
-        inner: p.into_inner(),
-        out: hold,
-        on: true,
-    });
-    q.int_size = int_size;
-    q.off_size = off_size;
+    let (layout, pos) = (p.layout, p.pos);
+    let mut q = Primitives::with_layout(
+        Tee {
+            inner: p.into_inner(),
+            out: hold,
+            on: true,
+        },
+        layout,
+    );
     q.pos = pos;
 
     while !wanted.is_empty() {
         let start = q.pos;
-        let kind = match q.byte_or_eof(&|| "a data block header".into())? {
-            Some(k) => k,
+        let (kind, id) = match block_header(&mut q, &|| {
+            format!("the data block header at byte {start}")
+        })? {
+            Some(header) => header,
             None => {
                 let mut missing: Vec<_> = wanted.values().map(|(i, _)| *i).collect();
                 missing.sort();
@@ -312,7 +352,6 @@ pub fn rewrite_custom(
                 )));
             }
         };
-        let id = q.int(&|| format!("the data block header at byte {start}"))?;
         let Some((index, expected)) = i32::try_from(id).ok().and_then(|id| wanted.remove(&id))
         else {
             return Err(corrupt(format!(
@@ -354,9 +393,8 @@ pub fn rewrite_custom(
     let mut probe = [0u8; 1];
     let at = tee.pos;
     if tee.fill(&mut probe, &|| "the end of the archive".into())? {
-        let mut rest = Primitives::new(io::Cursor::new(probe).chain(tee.inner_mut()));
-        rest.int_size = int_size;
-        rest.off_size = off_size;
+        let mut rest =
+            Primitives::with_layout(io::Cursor::new(probe).chain(tee.inner_mut()), layout);
         let again = read::read_toc(&mut rest, &header, ExtraToc::Offset).map_err(|e| {
             corrupt(format!(
                 "unexpected bytes after the last data block (byte {at}): {}",
