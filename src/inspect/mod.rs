@@ -45,6 +45,9 @@ pub struct Report {
     pub complete: bool,
     /// Why the dump is not complete (null when it is).
     pub incomplete_reason: Option<String>,
+    /// Statements after the last "dump complete" footer (null when there
+    /// are none): added by another program, or a second dump appended.
+    pub statements_after_footer: Option<AfterFooterReport>,
     /// `lf`, `crlf`, `mixed` or `none` (no line ends at all).
     pub line_endings: String,
     pub bytes: u64,
@@ -66,6 +69,20 @@ pub struct Report {
     pub functions: Vec<QualifiedName>,
     pub databases: Vec<DatabaseReport>,
     pub warnings: Vec<Warning>,
+}
+
+/// The statements after the last footer.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct AfterFooterReport {
+    /// How many statements (COPY included).
+    pub count: u64,
+    /// The line the first starts on.
+    pub first_line: u64,
+    /// The first one's first words.
+    pub first: String,
+    /// Everything else about the ending is complete: with
+    /// `--allow-after-footer` the dump counts as complete.
+    pub otherwise_complete: bool,
 }
 
 /// One referenced role.
@@ -215,6 +232,12 @@ pub fn inspect_needs<R: Read>(
         );
     }
     let incomplete = st.ending.incomplete_reason(summary.cut.as_ref());
+    st.report.statements_after_footer = st.ending.after_footer().map(|a| AfterFooterReport {
+        count: a.statements,
+        first_line: a.first_line,
+        first: a.first.clone(),
+        otherwise_complete: st.ending.incomplete(summary.cut.as_ref(), true).is_none(),
+    });
     st.report.producer = st.ending.producer().map(|p| p.as_str().to_string());
     st.report.restrict_keys = st.ending.restrict_keys().to_vec();
     let needs = st.needs.take();
@@ -784,6 +807,16 @@ impl Report {
             }
             Some(why) => {
                 let _ = writeln!(o, "complete: NO: {why}");
+                if self
+                    .statements_after_footer
+                    .as_ref()
+                    .is_some_and(|a| a.otherwise_complete)
+                {
+                    let _ = writeln!(
+                        o,
+                        "  (complete up to them: --allow-after-footer accepts whole statements after the footer)"
+                    );
+                }
             }
         }
         let _ = writeln!(o);

@@ -26,6 +26,11 @@ pub struct Args {
     /// Commit only when the stream ends with a valid `pgpipe-sum --seal` line.
     #[arg(long)]
     require_seal: bool,
+    /// Also commit when whole statements follow the dump's "dump complete"
+    /// footer (what Rails or the Supabase CLI append); a statement cut in
+    /// the middle, or a stream without a footer, still commits nothing.
+    #[arg(long)]
+    allow_after_footer: bool,
     #[command(flatten)]
     limit: cli::StatementArgs,
 }
@@ -47,6 +52,7 @@ fn run(args: &Args) -> Result<()> {
             Mode::Single
         },
         require_seal: args.require_seal,
+        allow_after_footer: args.allow_after_footer,
         max_statement: args.limit.max_statement,
     };
     match guard::guard(dump.reader, &mut out, &opts, &dump.progress) {

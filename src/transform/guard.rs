@@ -10,7 +10,9 @@
 //!   complete lines: what the end of input cut is withheld;
 //! * `COMMIT;` only once the reader has seen the dump's complete ending
 //!   (footer, and the final `\unrestrict` with the key the dump opened with),
-//!   and with `--require-seal` a valid `pgpipe-sum --seal` line;
+//!   and with `--require-seal` a valid `pgpipe-sum --seal` line; with
+//!   `--allow-after-footer` whole statements after the footer do not stop
+//!   the commit;
 //! * otherwise, after ending any open COPY with `\.`, a statement that raises
 //!   an error naming the cause, so psql stops (exit 3) and the server rolls
 //!   the transaction back. The guard itself exits 3.
@@ -48,6 +50,8 @@ pub struct Options {
     pub mode: Mode,
     /// Demand a valid `pgpipe-sum --seal` line at the end before committing.
     pub require_seal: bool,
+    /// Commit whole statements after the dump's footer too.
+    pub allow_after_footer: bool,
     /// Largest statement accepted, in bytes.
     pub max_statement: usize,
 }
@@ -106,18 +110,27 @@ pub fn guard<R: Read, W: Write>(
     }
     let summary = crate::dump::drive(input, opts.max_statement, progress, &mut g)?;
     // End of input: commit only a complete, verified dump.
-    let mut reason = g.ending.incomplete_reason(summary.cut.as_ref());
-    if reason.is_none() && opts.require_seal {
-        reason = g.seal.verdict();
+    let mut incomplete = g
+        .ending
+        .incomplete(summary.cut.as_ref(), opts.allow_after_footer);
+    if incomplete.is_none() && opts.require_seal {
+        incomplete = g
+            .seal
+            .verdict()
+            .map(|reason| crate::dump::ending::Incomplete { reason, hint: None });
     }
-    if let Some(reason) = reason {
+    if let Some(incomplete) = incomplete {
         let reason = match (&g.copy_table, summary.cut.as_ref()) {
             (Some(table), Some(crate::dump::Cut::Copy { rows, .. })) => {
                 format!("input ended inside COPY {table} after {rows} rows")
             }
-            _ => reason,
+            _ => incomplete.reason,
         };
-        return g.fail(Error::integrity(reason));
+        let mut err = Error::integrity(reason);
+        if let Some(hint) = incomplete.hint {
+            err = err.with_hint(hint);
+        }
+        return g.fail(err);
     }
     if g.in_transaction {
         g.write(b"COMMIT;\n")?;
