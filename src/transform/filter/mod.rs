@@ -42,7 +42,7 @@ mod text;
 use crate::sql::build::{deparse, list, string, type_name, with_args};
 use crate::sql::tree::{first as first_node, parse};
 use clean::schema_if_not_exists;
-use sections::{connect_target, create_database_name};
+use sections::{connect_target, create_database_name, database_statement_name};
 use text::*;
 
 /// With `--clean`, definitions held before their drops are emitted; past this
@@ -562,10 +562,10 @@ impl Filter<'_, '_> {
             return Ok(());
         }
         if name == b"connect" || name == b"c" {
-            if self.section == Section::Undecided
+            if self.dumpall
                 && let Some(db) = connect_target(seg.bytes)
             {
-                self.name_section(db)?;
+                self.connect_opens_section(db)?;
             }
             self.resolve_seq_hold(None)?;
             if self.clean_buffering {
@@ -637,12 +637,29 @@ impl Filter<'_, '_> {
             self.pending_last_line = 0;
             return Ok(());
         }
+        // Old pg_dumpall: database statements among the globals go with
+        // their database.
+        let mut database_statement = false;
+        if self.dumpall
+            && self.section == Section::Globals
+            && let Some(db) = database_statement_name(stmt, seg.encoding)
+        {
+            if !self.database_wanted(&db) {
+                self.report.statements_removed += 1;
+                self.report
+                    .count(format!("database {db} not selected"), seg.line);
+                return self.drop_pending();
+            }
+            database_statement = true;
+        }
         let class = self.classify(seg)?;
-        let fate = if self.in_globals_dropped() && !matches!(class, Class::Session) {
-            Outcome::Drop("--no-globals".to_string())
-        } else {
-            self.outcome(seg, &class)?
-        };
+        let fate =
+            if self.in_globals_dropped() && !database_statement && !matches!(class, Class::Session)
+            {
+                Outcome::Drop("--no-globals".to_string())
+            } else {
+                self.outcome(seg, &class)?
+            };
         // Sequence hold: statements about the held sequence join it.
         if let Some(h) = &self.seq_hold {
             let about = match &class {

@@ -1,6 +1,17 @@
 //! pg_dumpall's sections: the globals, then one section per database,
 //! kept or left out whole (`--database`, `--exclude-database`,
 //! `--globals-only`, `--no-globals`).
+//!
+//! Two layouts exist. pg_dumpall 11 and later opens each database's
+//! section with a `-- Database "NAME" dump` comment and creates the
+//! database inside it (`pg_dump -C`). pg_dumpall 10 and older writes every
+//! `CREATE DATABASE` (with the databases' grants, settings and per-database
+//! role settings) among the globals, then one `\connect NAME` section per
+//! database without any such comment (9.2 and older print no version
+//! banner either). In that layout a `\connect` to another database opens a
+//! section, and the database statements among the globals belong to their
+//! database: kept with it, and left out with it or by `--globals-only`,
+//! whatever `--no-globals` says.
 
 use super::*;
 
@@ -75,6 +86,29 @@ impl Filter<'_, '_> {
             }
         }
         !excluded
+    }
+
+    /// `\connect DB` in pg_dumpall output: in the old layout (no `--
+    /// Database "…" dump` comments) a connection to another database than
+    /// the section's opens that database's section.
+    pub(super) fn connect_opens_section(&mut self, db: String) -> Result<()> {
+        match &self.section {
+            Section::Undecided => return self.name_section(db),
+            Section::Globals => {}
+            Section::Database { .. } if self.section_name.as_deref() != Some(db.as_str()) => {}
+            _ => return Ok(()),
+        }
+        self.resolve_seq_hold(None)?;
+        if self.clean_buffering {
+            self.flush_pending()?;
+            self.clean_flush()?;
+        }
+        self.flush_pending()?;
+        self.end_section()?;
+        self.section = Section::Undecided;
+        self.section_name = None;
+        self.section_buf.clear();
+        self.name_section(db)
     }
 
     /// The database a section is about, once a statement or `\connect`
@@ -163,6 +197,47 @@ pub(super) fn conninfo_dbname(s: &str) -> Option<String> {
             return Some(val);
         }
         chars.peek()?;
+    }
+}
+
+/// The database a database-level statement is about: `CREATE`, `DROP`,
+/// `ALTER DATABASE`, `GRANT`/`REVOKE … ON DATABASE`, `COMMENT` or `SECURITY
+/// LABEL ON DATABASE`, `ALTER ROLE … IN DATABASE`, as old pg_dumpall writes
+/// them among the globals.
+pub(super) fn database_statement_name(stmt: &[u8], enc: &str) -> Option<String> {
+    let w = first_words(stmt, 3);
+    let is = |i: usize, word: &str| crate::sql::words::word_is(&w, i, word);
+    let candidate = (is(0, "create") || is(0, "drop") || is(0, "alter")) && is(1, "database")
+        || is(0, "grant")
+        || is(0, "revoke")
+        || is(0, "comment")
+        || (is(0, "security") && is(1, "label"))
+        || (is(0, "alter") && (is(1, "role") || is(1, "user")));
+    if !candidate {
+        return None;
+    }
+    let parsed = parse(stmt, enc)?;
+    let object_string = |n: &Option<Box<pb::Node>>| match n.as_deref().and_then(|n| n.node.as_ref())
+    {
+        Some(N::String(s)) => Some(s.sval.clone()),
+        _ => None,
+    };
+    let is_db = |t: i32| t == pb::ObjectType::ObjectDatabase as i32;
+    match first_node(&parsed)? {
+        N::CreatedbStmt(s) => Some(s.dbname.clone()),
+        N::DropdbStmt(s) => Some(s.dbname.clone()),
+        N::AlterDatabaseStmt(s) => Some(s.dbname.clone()),
+        N::AlterDatabaseSetStmt(s) => Some(s.dbname.clone()),
+        N::AlterRoleSetStmt(s) if !s.database.is_empty() => Some(s.database.clone()),
+        N::AlterOwnerStmt(s) if is_db(s.object_type) => object_string(&s.object),
+        N::RenameStmt(s) if is_db(s.rename_type) => Some(s.subname.clone()),
+        N::CommentStmt(s) if is_db(s.objtype) => object_string(&s.object),
+        N::SecLabelStmt(s) if is_db(s.objtype) => object_string(&s.object),
+        N::GrantStmt(s) if is_db(s.objtype) => s.objects.iter().find_map(|o| match &o.node {
+            Some(N::String(s)) => Some(s.sval.clone()),
+            _ => None,
+        }),
+        _ => None,
     }
 }
 
