@@ -69,6 +69,15 @@ pub struct DumpLocale {
     pub collate: Option<String>,
     pub ctype: Option<String>,
     pub provider: Option<String>,
+    /// `ICU_LOCALE` (PostgreSQL 15+, with `LOCALE_PROVIDER = icu`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icu_locale: Option<String>,
+    /// `BUILTIN_LOCALE` (PostgreSQL 17+, with `LOCALE_PROVIDER = builtin`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub builtin_locale: Option<String>,
+    /// The line of the `CREATE DATABASE`.
+    #[serde(skip_serializing)]
+    pub line: u64,
 }
 
 /// What the dump needs from its target, collected statement by statement.
@@ -135,7 +144,9 @@ impl Needs {
             && a.action == Action::Create
             && o.kind == ObjectKind::Database
         {
-            self.locales.push(database_locale(stmt, &o.name));
+            let mut l = database_locale(stmt, &o.name);
+            l.line = line;
+            self.locales.push(l);
         }
         for r in &a.role_refs {
             if r.kind == RoleRefKind::Owner
@@ -332,13 +343,168 @@ fn database_locale(stmt: &[u8], name: &str) -> DumpLocale {
         None
     };
     let locale = get("locale");
+    let provider = get("locale_provider").map(|p| p.to_ascii_lowercase());
+    // With ICU or builtin, LOCALE sets the provider's locale too.
+    let provider_locale = |key: &str, name: &str| {
+        get(key).or_else(|| {
+            (provider.as_deref() == Some(name))
+                .then(|| locale.clone())
+                .flatten()
+        })
+    };
     DumpLocale {
         database: name.to_string(),
         encoding: get("encoding"),
         collate: get("lc_collate").or_else(|| locale.clone()),
-        ctype: get("lc_ctype").or(locale),
-        provider: get("locale_provider"),
+        ctype: get("lc_ctype").or_else(|| locale.clone()),
+        icu_locale: provider_locale("icu_locale", "icu"),
+        builtin_locale: provider_locale("builtin_locale", "builtin"),
+        provider,
+        line: 0,
     }
+}
+
+/// Why the target cannot create the databases the dump creates, with
+/// their locales: per entry of [`Needs`]' locales (by index), the error
+/// `CREATE DATABASE` would raise there.
+///
+/// Each locale is tried by creating a temporary collation with it, in a
+/// transaction that is rolled back (the server loads a locale for a
+/// collation as for a database, and reports a missing one or one whose
+/// encoding does not match the database's); the provider's server version
+/// and build (ICU) are checked first. A target that does not let us create
+/// temporary objects answers nothing.
+pub fn database_locales(
+    conninfo: &str,
+    needs: &Needs,
+    facts: &Facts,
+) -> Result<BTreeMap<usize, String>> {
+    let mut failures = BTreeMap::new();
+    let mut probes: Vec<(usize, &'static str, String, String)> = Vec::new();
+    for (i, l) in needs.locales.iter().enumerate() {
+        let version = facts.version_num / 10000;
+        match l.provider.as_deref() {
+            Some("icu") if version < 15 => {
+                failures.insert(
+                    i,
+                    format!(
+                        "LOCALE_PROVIDER icu needs PostgreSQL 15 or later; the target is {version}"
+                    ),
+                );
+                continue;
+            }
+            Some("icu") if !facts.icu => {
+                failures.insert(i, "ICU is not supported in this build".into());
+                continue;
+            }
+            Some("builtin") if version < 17 => {
+                failures.insert(i, format!("LOCALE_PROVIDER builtin needs PostgreSQL 17 or later; the target is {version}"));
+                continue;
+            }
+            _ => {}
+        }
+        if l.collate.is_some() || l.ctype.is_some() {
+            let collate = l
+                .collate
+                .clone()
+                .or_else(|| l.ctype.clone())
+                .unwrap_or_default();
+            let ctype = l
+                .ctype
+                .clone()
+                .or_else(|| l.collate.clone())
+                .unwrap_or_default();
+            probes.push((
+                i,
+                "libc",
+                format!(
+                    "LC_COLLATE = {}, LC_CTYPE = {}",
+                    crate::sql::ident::quote_literal(&collate),
+                    crate::sql::ident::quote_literal(&ctype)
+                ),
+                collate,
+            ));
+        }
+        if let Some(icu) = &l.icu_locale {
+            probes.push((
+                i,
+                "icu",
+                format!(
+                    "provider = icu, locale = {}",
+                    crate::sql::ident::quote_literal(icu)
+                ),
+                icu.clone(),
+            ));
+        }
+        if let Some(b) = &l.builtin_locale {
+            probes.push((
+                i,
+                "builtin",
+                format!(
+                    "provider = builtin, locale = {}",
+                    crate::sql::ident::quote_literal(b)
+                ),
+                b.clone(),
+            ));
+        }
+    }
+    if probes.is_empty() {
+        return Ok(failures);
+    }
+    let mut script = format!(
+        "\\set ON_ERROR_STOP off\nBEGIN;\nSET LOCAL lock_timeout = '{LOCK_TIMEOUT}';\nSET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}';\n"
+    );
+    for (n, (_, _, options, _)) in probes.iter().enumerate() {
+        script.push_str(&format!(
+            "DO $pgpipe$DECLARE d text; BEGIN\n  CREATE COLLATION pg_temp.pgpipe_probe_{n} ({options});\n  PERFORM set_config('pgpipe.probe', 'ok', true);\n\
+             EXCEPTION WHEN OTHERS THEN\n  GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;\n  \
+             PERFORM set_config('pgpipe.probe', SQLSTATE || ' ' || replace(SQLERRM || CASE WHEN d <> '' THEN ' (' || d || ')' ELSE '' END, E'\\n', ' '), true);\nEND$pgpipe$;\n\
+             SELECT '{n} ' || current_setting('pgpipe.probe');\n"
+        ));
+    }
+    script.push_str("ROLLBACK;\n");
+    let out = run_psql(conninfo, &script, "check the databases' locales")?;
+    for line in out.lines() {
+        let Some((n, answer)) = line.split_once(' ') else {
+            continue;
+        };
+        let Some((i, provider, _, name)) = n.parse::<usize>().ok().and_then(|n| probes.get(n))
+        else {
+            continue;
+        };
+        if answer == "ok" {
+            continue;
+        }
+        let (state, message) = answer.split_once(' ').unwrap_or((answer, ""));
+        // 42501: no right to create temporary objects; 25006: a read-only
+        // server: the probe cannot tell.
+        if state == "42501" || state == "25006" {
+            continue;
+        }
+        let l = &needs.locales[*i];
+        let why = if message.contains("does not match locale") {
+            // Checked against the database psql is in; it matters only
+            // when the dump's database has that encoding.
+            let theirs = l.encoding.as_deref().unwrap_or(&facts.encoding);
+            if !theirs.eq_ignore_ascii_case(&facts.encoding) {
+                continue;
+            }
+            message.to_string()
+        } else if *provider == "libc" && message.contains("could not create locale") {
+            let which = if l.collate.is_some() {
+                "LC_COLLATE"
+            } else {
+                "LC_CTYPE"
+            };
+            format!(
+                "invalid {which} locale name: \"{name}\" (the target's operating system has no such locale)"
+            )
+        } else {
+            message.to_string()
+        };
+        failures.entry(*i).or_insert(why);
+    }
+    Ok(failures)
 }
 
 /// What the target said about itself.
@@ -591,6 +757,9 @@ pub struct TargetReport {
 pub struct CheckOptions {
     /// `--require-collation`: the target database's collation and ctype.
     pub require_collation: Option<String>,
+    /// `--allow-after-footer`: whole statements after the footer do not
+    /// make the dump incomplete.
+    pub allow_after_footer: bool,
 }
 
 fn shown(names: &[String]) -> String {
@@ -620,6 +789,7 @@ pub fn check(
     needs: &Needs,
     facts: Facts,
     rows: &BTreeMap<QualifiedName, Option<bool>>,
+    locales: &BTreeMap<usize, String>,
     opts: &CheckOptions,
 ) -> TargetReport {
     let mut problems = Vec::new();
@@ -878,6 +1048,31 @@ pub fn check(
         );
     }
 
+    for (i, why) in locales {
+        let l = &needs.locales[*i];
+        let shown =
+            |v: &Option<String>| v.clone().unwrap_or_else(|| "(the target's default)".into());
+        add(
+            "database_locale",
+            l.database.clone(),
+            format!(
+                "line {}: CREATE DATABASE {} (encoding {}, collate {}, ctype {}{}) fails on the target: {why}",
+                l.line,
+                quote_ident(&l.database),
+                shown(&l.encoding),
+                shown(&l.collate),
+                shown(&l.ctype),
+                match (&l.provider, &l.icu_locale, &l.builtin_locale) {
+                    (Some(p), Some(icu), _) => format!(", provider {p}, ICU locale {icu}"),
+                    (Some(p), _, Some(b)) => format!(", provider {p}, builtin locale {b}"),
+                    (Some(p), _, _) => format!(", provider {p}"),
+                    _ => String::new(),
+                }
+            ),
+            &locale_fix(l, why),
+        );
+    }
+
     // Server features.
     if let Some(line) = needs.icu
         && !facts.icu
@@ -935,12 +1130,48 @@ pub fn check(
         );
     }
 
+    let complete = report.complete
+        || opts.allow_after_footer
+            && report
+                .statements_after_footer
+                .as_ref()
+                .is_some_and(|a| a.otherwise_complete);
     TargetReport {
-        ready: problems.is_empty() && report.complete,
+        ready: problems.is_empty() && complete,
         problems,
         target: facts,
         dump_locales: needs.locales.clone(),
     }
+}
+
+/// How to get a locale the target lacks.
+fn locale_fix(l: &DumpLocale, why: &str) -> String {
+    let create_first = format!(
+        "create database {} beforehand with a locale the target has (SELECT collname FROM pg_collation) and leave the dump's CREATE DATABASE out",
+        quote_ident(&l.database)
+    );
+    if !why.starts_with("invalid ") {
+        return format!(
+            "restore into a server that has the dump's locale provider (ICU needs a build with ICU, builtin PostgreSQL 17), or {create_first}"
+        );
+    }
+    let name = l.collate.as_deref().or(l.ctype.as_deref()).unwrap_or("");
+    // ll_CC.CODESET, as Debian and most distributions name them.
+    let generate = match name.split_once('.') {
+        Some((lang, codeset))
+            if !lang.is_empty()
+                && lang
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '@')
+                && !codeset.is_empty() =>
+        {
+            format!("localedef -i {lang} -f {codeset} {name}")
+        }
+        _ => "localedef or locale-gen".to_string(),
+    };
+    format!(
+        "generate the locale on the target's host ({generate}) and restart PostgreSQL, or {create_first}"
+    )
 }
 
 /// psql releases that know `\restrict` (pg-dump-format.md 1.4).

@@ -25,6 +25,11 @@ pub struct Args {
     /// Exit 3 when the dump is incomplete (cut short, footer or final \unrestrict missing).
     #[arg(long)]
     require_complete: bool,
+    /// With --require-complete or --target: accept whole statements after
+    /// the dump's "dump complete" footer (what Rails or the Supabase CLI
+    /// append). A cut between two of them cannot be seen.
+    #[arg(long)]
+    allow_after_footer: bool,
     /// Copy the dump to stdout (or -o FILE) unchanged; the report goes to stderr or --report.
     #[arg(long)]
     passthrough: bool,
@@ -85,10 +90,12 @@ fn run(args: &Args) -> Result<()> {
                 true => Default::default(),
                 false => target::tables_with_rows(conninfo, &tables)?,
             };
+            let locales = target::database_locales(conninfo, needs, &facts)?;
             let opts = target::CheckOptions {
                 require_collation: args.require_collation.clone(),
+                allow_after_footer: args.allow_after_footer,
             };
-            Some(target::check(&report, needs, facts, &rows, &opts))
+            Some(target::check(&report, needs, facts, &rows, &locales, &opts))
         }
         _ => None,
     };
@@ -121,14 +128,23 @@ fn run(args: &Args) -> Result<()> {
         }
         (None, _) => cli::write_file(args.io.output.as_deref(), text.as_bytes())?,
     }
-    if (args.require_complete || checked.is_some()) && !report.complete {
-        return Err(Error::integrity(format!(
+    let accepted = args.allow_after_footer
+        && report
+            .statements_after_footer
+            .as_ref()
+            .is_some_and(|a| a.otherwise_complete);
+    if (args.require_complete || checked.is_some()) && !report.complete && !accepted {
+        let mut err = Error::integrity(format!(
             "the dump is incomplete: {}",
             report
                 .incomplete_reason
                 .as_deref()
                 .unwrap_or("unknown reason")
-        )));
+        ));
+        if report.statements_after_footer.is_some() {
+            err = err.with_hint(crate::dump::ending::AFTER_FOOTER_HINT);
+        }
+        return Err(err);
     }
     if let Some(c) = &checked
         && !c.ready
