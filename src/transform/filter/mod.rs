@@ -1259,6 +1259,14 @@ mod tests {
             "CREATE SUBSCRIPTION sub1 CONNECTION 'x' PUBLICATION p WITH (connect = false, slot_name = NONE);\n"
         );
         assert!(subscription_options_after(s, "UTF8", 16).is_empty());
+        // pg_dump 18 into 13: binary and streaming arrived in 14.
+        let s = b"CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p WITH (connect = false, slot_name = NONE, binary = true, streaming = off);\n";
+        let cuts = subscription_options_after(s, "UTF8", 13);
+        assert_eq!(
+            String::from_utf8(splice_out(s, &cuts)).unwrap(),
+            "CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p WITH (connect = false, slot_name = NONE);\n"
+        );
+        assert!(subscription_options_after(s, "UTF8", 14).is_empty());
         assert_eq!(
             maintain_privilege(b"GRANT SELECT,MAINTAIN,UPDATE ON TABLE app.t1 TO x;"),
             Some(Some(b"GRANT SELECT,UPDATE ON TABLE app.t1 TO x;".to_vec()))

@@ -98,17 +98,16 @@ pub(super) fn subscription_options_after(
             continue;
         };
         let since = match d.defname.as_str() {
+            "binary" => 14,
             "two_phase" | "disable_on_error" => 15,
             "origin" | "password_required" | "run_as_owner" => 16,
             "failover" => 17,
+            // on and off arrived in 14 (off is what a server without the
+            // option does), parallel in 16.
             "streaming" => {
                 let val =
                     String::from_utf8_lossy(option_text(stmt, d.location as usize)).to_lowercase();
-                if val.contains("parallel") {
-                    16
-                } else {
-                    continue;
-                }
+                if val.contains("parallel") { 16 } else { 14 }
             }
             _ => continue,
         };

@@ -911,20 +911,29 @@ ALTER TABLE public.t OWNER TO synapse;\n"
     }
 
     #[test]
-    fn only_md5_hashes_warn_when_their_role_is_renamed() {
+    fn md5_hashes_of_renamed_roles_are_removed() {
         let hash = "CREATE ROLE alice;\nALTER ROLE alice WITH LOGIN PASSWORD 'md5f5e0e4e9a1c3b2d4f6a8c0e2b4d6f8a0';\n";
-        let (_, rep) = run(hash.as_bytes(), &map(&[("alice", "bob")])).unwrap();
+        let (out, rep) = run(hash.as_bytes(), &map(&[("alice", "bob")])).unwrap();
+        // As ALTER ROLE … RENAME does: the hash is salted with the old name.
+        assert_eq!(out, b"CREATE ROLE bob;\nALTER ROLE bob WITH LOGIN;\n");
         assert_eq!(rep.warnings.len(), 1, "{:?}", rep.warnings);
         assert!(
-            rep.warnings[0].contains("md5 hash salted"),
+            rep.warnings[0].contains("md5 hash salted with the old name, so it was removed"),
             "{:?}",
             rep.warnings
         );
+        // A role that is not renamed keeps its hash.
+        let (out, _) = run(hash.as_bytes(), &map(&[("carol", "bob")])).unwrap();
+        assert_eq!(out, hash.as_bytes());
         // A plain password that starts with "md5" is hashed by the server
         // with the new name: nothing breaks, nothing to warn about.
         let plain =
             "CREATE ROLE alice;\nALTER ROLE alice WITH LOGIN PASSWORD 'md5 was the old scheme';\n";
-        let (_, rep) = run(plain.as_bytes(), &map(&[("alice", "bob")])).unwrap();
+        let (out, rep) = run(plain.as_bytes(), &map(&[("alice", "bob")])).unwrap();
         assert!(rep.warnings.is_empty(), "{:?}", rep.warnings);
+        assert_eq!(
+            out,
+            b"CREATE ROLE bob;\nALTER ROLE bob WITH LOGIN PASSWORD 'md5 was the old scheme';\n"
+        );
     }
 }

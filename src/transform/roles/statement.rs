@@ -1156,7 +1156,8 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
     }
 
     /// `PASSWORD` clauses: removed with `--drop-passwords`; an md5 hash of a
-    /// renamed role is warned about.
+    /// renamed role is removed with a warning (PostgreSQL's own rename
+    /// clears it).
     fn passwords(&mut self) -> Result<()> {
         let Some(def) = self
             .a
@@ -1213,14 +1214,23 @@ impl<'g> Rewrite<'_, '_, 'g, '_> {
                 .and_then(|v| v.strip_suffix('\''))
                 .is_some_and(crate::sql::is_md5_hash)
                 && let Fate::Rename(new) = self.st.plan.fate(&name)
-                && self.st.md5_warned.insert(name.clone())
             {
-                self.st.report.warnings.push(format!(
-                    "line {}: role {name:?} is renamed to {new:?} but its password is an md5 \
-                     hash salted with the old name, so it will not match: use --drop-passwords \
-                     or reset the password after restoring",
-                    line_at(self.seg, start)
-                ));
+                // The hash is salted with the old name: it can never match
+                // again, and ALTER ROLE … RENAME clears it the same way.
+                let clause = self.with_leading_space(start..v.end as usize);
+                self.edits.push((clause, Vec::new()));
+                self.note(
+                    &def,
+                    "md5 password removed (salted with the old name)".into(),
+                );
+                if self.st.md5_warned.insert(name.clone()) {
+                    self.st.report.warnings.push(format!(
+                        "line {}: role {name:?} is renamed to {new:?}; its password is an md5 \
+                         hash salted with the old name, so it was removed, as ALTER ROLE … RENAME \
+                         clears it: set a new password after restoring",
+                        line_at(self.seg, start)
+                    ));
+                }
             }
         }
         Ok(())
