@@ -53,8 +53,8 @@ fn exports(version: Version) -> &'static [Export] {
         );
         assert_eq!(code, 0, "{err}");
         let levels: &[(&str, &str)] = match version {
-            Version::V15 => &[("none", "0"), ("gzip", "6")],
-            Version::V18 => &[("none", "none"), ("gzip", "gzip")],
+            Version::V13 | Version::V15 => &[("none", "0"), ("gzip", "6")],
+            Version::V16 | Version::V18 => &[("none", "none"), ("gzip", "gzip")],
         };
         let mut made = Vec::new();
         for (db, label) in [("db1", "db1"), (synapse.as_str(), "synapse")] {

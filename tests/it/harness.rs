@@ -648,12 +648,12 @@ fn cluster_snapshots_of_the_fixture() {
             ]
         );
         let memberships = match version {
-            Version::V15 => [
+            Version::V13 | Version::V15 => [
                 "app_owner to \"we\"\"ird\" granted by postgres",
                 "readers to \"Bob Smith\" WITH ADMIN granted by postgres",
                 "readers to alice granted by postgres",
             ],
-            Version::V18 => [
+            Version::V16 | Version::V18 => [
                 "app_owner to \"we\"\"ird\" inherit true set true granted by postgres",
                 "readers to \"Bob Smith\" WITH ADMIN inherit true set true granted by postgres",
                 "readers to alice inherit true set true granted by postgres",

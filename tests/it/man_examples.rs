@@ -19,7 +19,9 @@
 //!   here with `bash -c` (so `ssh backup 'cat > db.sql'` writes into the
 //!   working directory).
 //! * files in the working directory: dump.sql (pg_dump synapse), its
-//!   zstd-compressed dump.sql.zst, cluster.sql (pg_dumpall), export.dump
+//!   zstd-compressed dump.sql.zst, structure.sql (dump.sql with a table
+//!   and a row appended after its footer, as Rails appends
+//!   schema_migrations), cluster.sql (pg_dumpall), export.dump
 //!   (custom format), export.dir/ (directory format) and
 //!   DOMAIN-synapse-database.zip (export.dir/ zipped, as managed hosts
 //!   offer it).
@@ -157,6 +159,18 @@ const CASES: &[Case] = &[
             Prep::EmptyDb("db"),
         )
     },
+    Case {
+        check: Some((
+            "app",
+            "SELECT (SELECT count(*) FROM events) || ' ' || (SELECT version FROM schema_migrations)",
+            "5003 20260101000000",
+        )),
+        ..case(
+            "pgpipe-guard.1",
+            "pgpipe-guard --allow-after-footer structure.sql | psql -X -d app",
+            Prep::EmptyDb("app"),
+        )
+    },
     case("pgpipe-inspect.1", "pgpipe-inspect dump.sql", Prep::None),
     case(
         "pgpipe-inspect.1",
@@ -166,6 +180,11 @@ const CASES: &[Case] = &[
     case(
         "pgpipe-inspect.1",
         "pg_dump synapse | pgpipe-inspect --passthrough --report r.txt | gzip > d.gz",
+        Prep::None,
+    ),
+    case(
+        "pgpipe-inspect.1",
+        "pgpipe-inspect --require-complete --allow-after-footer structure.sql",
         Prep::None,
     ),
     Case {
@@ -490,6 +509,8 @@ fn run_examples(version: Version) {
     bash(
         "pg_dump synapse > dump.sql\n\
          zstd -q dump.sql\n\
+         { cat dump.sql; printf '%s\\n' 'CREATE TABLE schema_migrations (version text PRIMARY KEY);' \
+           \"INSERT INTO schema_migrations (version) VALUES ('20260101000000');\"; } > structure.sql\n\
          pg_dumpall > cluster.sql\n\
          pg_dump -Fc -f export.dump synapse\n\
          pg_dump -Fd -f export.dir synapse\n\

@@ -40,7 +40,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use pgpipe::dump::{Kind, Reader};
+use support::psql_log::{self, diff, reader_view};
 use support::{Server, Version, exit_code, fixture, run};
 
 static ROLES: LazyLock<&str> = LazyLock::new(|| support::tool("pgpipe-roles"));
@@ -76,12 +76,7 @@ struct Logged {
 
 impl Logged {
     fn start(v: Version) -> Logged {
-        let server = Server::start_with(
-            v,
-            "-c logging_collector=on -c log_destination=csvlog -c log_directory=pglog \
-             -c log_filename=statements.log -c log_statement=all -c log_rotation_size=0 \
-             -c log_min_error_statement=error",
-        );
+        let server = Server::start_with(v, psql_log::LOG_OPTIONS);
         let csv = server.data_dir().join("pglog/statements.csv");
         Logged {
             server,
@@ -100,168 +95,13 @@ impl Logged {
         cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=0", "-d", &db])
             .env("PGAPPNAME", &app);
         let _ = run(&mut cmd, Some(stream));
-        // A marker statement from another session: once it is in the log,
-        // so is everything before it (one log file, written in order).
-        let marker = format!("SELECT 'marker {app}'");
-        let mut cmd = self.server.command("psql");
-        cmd.args(["-X", "-q", "-d", &db, "-c", &marker])
-            .env("PGAPPNAME", format!("{app}_marker"));
-        let out = run(&mut cmd, None);
-        assert_eq!(
-            exit_code(&out),
-            0,
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let started = Instant::now();
-        let rows = loop {
-            let text = std::fs::read(&self.csv).unwrap_or_default();
-            let rows = csv_rows(&text);
-            if rows.iter().any(|r| {
-                r.get(MESSAGE)
-                    .is_some_and(|m| m.ends_with(marker.as_bytes()))
-            }) {
-                break rows;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the log lacks {marker}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let got = psql_log::statements_with_errors(&self.server, &self.csv, &db, &app);
         support::oracle::drop_database(&self.server, &db);
-        let mut got: Vec<(Vec<u8>, bool)> = Vec::new();
-        for r in rows
-            .iter()
-            .filter(|r| r.get(APPLICATION).is_some_and(|a| *a == app.as_bytes()))
-        {
-            let (Some(severity), Some(message)) = (r.get(SEVERITY), r.get(MESSAGE)) else {
-                continue;
-            };
-            if severity == b"LOG" {
-                if let Some(s) = message.strip_prefix(b"statement: ") {
-                    got.push((without_empty_lines(s), false));
-                }
-            } else if severity == b"ERROR"
-                && let Some(q) = r.get(QUERY)
-                && !q.is_empty()
-            {
-                let q = without_empty_lines(q);
-                match got.last_mut() {
-                    Some((last, failed)) if *last == q => *failed = true,
-                    // A statement that did not parse is logged only with its error.
-                    _ => got.push((q, true)),
-                }
-            }
-        }
         got
     }
 }
 
-/// A statement without its empty lines: psql leaves out the empty lines of
-/// a statement that are not inside a quote or a comment (and keeps those
-/// that are; no test input has one), so they are not compared.
-fn without_empty_lines(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
-    for &b in s {
-        if b == b'\n' && out.last() == Some(&b'\n') {
-            continue;
-        }
-        out.push(b);
-    }
-    out
-}
-
-/// Columns of PostgreSQL's CSV log (15 and 18 share these positions).
-const SEVERITY: usize = 11;
-const MESSAGE: usize = 13;
-const QUERY: usize = 19;
-const APPLICATION: usize = 22;
-
-/// Rows of a CSV file (quoted fields, `""` inside quotes, newlines allowed).
-fn csv_rows(text: &[u8]) -> Vec<Vec<Vec<u8>>> {
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut field = Vec::new();
-    let mut quoted = false;
-    let mut i = 0;
-    while i < text.len() {
-        let b = text[i];
-        if quoted {
-            if b == b'"' {
-                if text.get(i + 1) == Some(&b'"') {
-                    field.push(b'"');
-                    i += 1;
-                } else {
-                    quoted = false;
-                }
-            } else {
-                field.push(b);
-            }
-        } else {
-            match b {
-                b'"' => quoted = true,
-                b',' => row.push(std::mem::take(&mut field)),
-                b'\n' => {
-                    row.push(std::mem::take(&mut field));
-                    rows.push(std::mem::take(&mut row));
-                }
-                _ => field.push(b),
-            }
-        }
-        i += 1;
-    }
-    rows
-}
-
 // -- pgpipe's view -----------------------------------------------------------------
-
-/// What the reader made of a stream.
-#[derive(Debug)]
-struct ReaderView {
-    statements: Vec<Vec<u8>>,
-    /// Offsets in the stream where COPY statements start, by statement index.
-    copies: Vec<usize>,
-    /// The stream was cut inside a statement (psql sends that too).
-    cut: bool,
-    /// The error the reader stopped at: (exit code, message).
-    error: Option<(i32, String)>,
-}
-
-fn reader_view(stream: &[u8]) -> ReaderView {
-    let mut r = Reader::new(stream);
-    let mut v = ReaderView {
-        statements: Vec::new(),
-        copies: Vec::new(),
-        cut: false,
-        error: None,
-    };
-    loop {
-        match r.next_segment() {
-            Ok(Some(seg)) => match seg.kind {
-                Kind::Statement | Kind::CopyStatement => {
-                    if seg.kind == Kind::CopyStatement {
-                        v.copies.push(v.statements.len());
-                    }
-                    // What psql sends: the statement from its first token to
-                    // its `;`, as text in the server's encoding (UTF8).
-                    let text = pgpipe::sql::encoding::decode(seg.bytes.trim_ascii(), seg.encoding)
-                        .map(|d| d.text.into_owned().into_bytes())
-                        .unwrap_or_else(|_| seg.bytes.trim_ascii().to_vec());
-                    v.statements.push(without_empty_lines(&text));
-                }
-                Kind::Incomplete => v.cut = seg.bytes.iter().any(|b| !b.is_ascii_whitespace()),
-                _ => {}
-            },
-            Ok(None) => break,
-            Err(e) => {
-                v.error = Some((e.exit_code(), e.message));
-                break;
-            }
-        }
-    }
-    v
-}
 
 /// The reader's documented refusals: a NUL byte (exit 3), and the forms on
 /// which psql would send something else (exit 1).
@@ -327,29 +167,6 @@ fn compare(logged: &mut Logged, stream: &[u8], what: &str, tally: &mut Tally) {
         diff(&got, &want)
     );
     tally.agreed += 1;
-}
-
-fn diff(got: &[Vec<u8>], want: &[Vec<u8>]) -> String {
-    let i = got
-        .iter()
-        .zip(want)
-        .position(|(a, b)| a != b)
-        .unwrap_or(got.len().min(want.len()));
-    let show = |v: &[Vec<u8>]| {
-        v.iter()
-            .skip(i)
-            .take(3)
-            .map(|s| format!("    {:?}", String::from_utf8_lossy(s)))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    format!(
-        "  statement {i} of {} (psql) / {} (pgpipe)\n  psql sent:\n{}\n  pgpipe read:\n{}",
-        got.len(),
-        want.len(),
-        show(got),
-        show(want)
-    )
 }
 
 // -- the corpus ----------------------------------------------------------------------

@@ -207,7 +207,7 @@ FROM pg_authid WHERE oid >= 16384";
     /// e.g. `readers to "Bob Smith" WITH ADMIN granted by postgres`.
     pub fn memberships(&self) -> Vec<String> {
         let options = match self.version() {
-            Version::V15 => "",
+            Version::V13 | Version::V15 => "",
             _ => "|| ' inherit ' || inherit_option || ' set ' || set_option",
         };
         let sql = format!(

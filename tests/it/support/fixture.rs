@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use super::server::{RESTRICT_KEY, Server, Version};
+use super::server::{Server, Version};
 
 /// A private cluster loaded with the fixture scripts, and the dumps its own
 /// version's pg_dump and pg_dumpall made of it. Kept for the whole process.
@@ -42,7 +42,8 @@ CREATE FUNCTION public.plsample_handler() RETURNS language_handler
 CREATE LANGUAGE plsample_nonexist HANDLER public.plsample_handler;";
 
 /// The names of [`Fixture::dumps`] and how each was made. Plain dumps use
-/// `--restrict-key` [`RESTRICT_KEY`], so they are the same bytes in every run
+/// `--restrict-key` [`super::server::RESTRICT_KEY`] where the version has it
+/// (16.2 writes no key at all), so they are the same bytes in every run
 /// of one version (except `dumpall` and `globals`: alice's SCRAM verifier has
 /// a random salt).
 pub const DUMPS: &[(&str, &str)] = &[
@@ -84,12 +85,13 @@ impl Fixture {
 /// The fixture of `version`, built on first use (a private cluster, the
 /// fixture scripts, every dump in [`DUMPS`]) and kept for the process.
 pub fn fixture(version: Version) -> &'static Fixture {
-    static FIXTURES: [OnceLock<Fixture>; 2] = [OnceLock::new(), OnceLock::new()];
-    let slot = match version {
-        Version::V15 => &FIXTURES[0],
-        Version::V18 => &FIXTURES[1],
-    };
-    slot.get_or_init(|| build(version))
+    static FIXTURES: [OnceLock<Fixture>; 4] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
+    FIXTURES[version.index()].get_or_init(|| build(version))
 }
 
 fn build(version: Version) -> Fixture {
@@ -122,21 +124,30 @@ fn build(version: Version) -> Fixture {
 
     server.psql("db1", LANGUAGE_FIXUP);
 
-    let key = format!("--restrict-key={RESTRICT_KEY}");
-    let key = key.as_str();
+    let key_args = version.restrict_key_args();
+    let with_key = |extra: &[&str]| -> Vec<u8> {
+        let mut args: Vec<&str> = key_args.iter().map(String::as_str).collect();
+        args.extend_from_slice(extra);
+        server.pg_dump("db1", &args)
+    };
+    let dumpall_with_key = |extra: &[&str]| -> Vec<u8> {
+        let mut args: Vec<&str> = key_args.iter().map(String::as_str).collect();
+        args.extend_from_slice(extra);
+        server.pg_dumpall(&args)
+    };
     let custom_file = server.root_dir().join("db1.custom-file.dump");
     let custom_file_arg = format!("--file={}", custom_file.display());
     let mut dumps = Vec::new();
     for (name, _) in DUMPS {
         let bytes = match *name {
-            "plain" => server.pg_dump("db1", &[key]),
-            "inserts" => server.pg_dump("db1", &[key, "--inserts"]),
-            "column-inserts" => server.pg_dump("db1", &[key, "--column-inserts"]),
-            "session-auth" => server.pg_dump("db1", &[key, "--use-set-session-authorization"]),
-            "clean" => server.pg_dump("db1", &[key, "--clean", "--if-exists"]),
-            "create" => server.pg_dump("db1", &[key, "-C"]),
-            "dumpall" => server.pg_dumpall(&[key]),
-            "globals" => server.pg_dumpall(&[key, "--globals-only"]),
+            "plain" => with_key(&[]),
+            "inserts" => with_key(&["--inserts"]),
+            "column-inserts" => with_key(&["--column-inserts"]),
+            "session-auth" => with_key(&["--use-set-session-authorization"]),
+            "clean" => with_key(&["--clean", "--if-exists"]),
+            "create" => with_key(&["-C"]),
+            "dumpall" => dumpall_with_key(&[]),
+            "globals" => dumpall_with_key(&["--globals-only"]),
             "custom" => server.pg_dump("db1", &["-Fc"]),
             "custom-file" => {
                 server.pg_dump("db1", &["-Fc", &custom_file_arg]);

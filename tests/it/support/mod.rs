@@ -24,6 +24,8 @@
 //!   links ([`tool`], [`release_dir`]).
 //! * [`oracle`]: restores that collect their errors, database states and
 //!   their readable differences, for the oracle tests.
+//! * [`psql_log`]: what psql sent a server that logs every statement,
+//!   beside what pgpipe's reader read.
 //!
 //! A missing PostgreSQL version panics with the command that installs it
 //! (`scripts/deps test`); tests never skip silently.
@@ -33,6 +35,7 @@ pub mod fixture;
 pub mod helpers;
 pub mod oracle;
 pub mod pgpipe;
+pub mod psql_log;
 pub mod regression;
 pub mod server;
 
@@ -41,5 +44,8 @@ pub use helpers::{
     compress_with, create_roles, create_tablespace, first_difference, recompress_directory,
     user_tables,
 };
-pub use pgpipe::{release_dir, tool};
-pub use server::{RESTRICT_KEY, Server, Version, bin, exit_code, outcome, quote_ident, run};
+pub use pgpipe::{release_dir, run_tool, run_tool_ok, tool};
+pub use server::{
+    RESTRICT_KEY, Server, Version, bin, exit_code, outcome, pg_restore_script, quote_ident, run,
+    without_restrict,
+};

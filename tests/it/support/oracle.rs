@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::server::{RESTRICT_KEY, Server, quote_ident};
+use super::server::{Server, quote_ident};
 
 /// One `ERROR:` psql printed during a restore: the input line it reported
 /// and the message (from `ERROR:` on).
@@ -186,8 +186,9 @@ pub fn database_state(server: &Server, db: &str) -> State {
 }
 
 fn state_with(server: &Server, db: &str, extra: &[&str]) -> State {
-    let key = format!("--restrict-key={RESTRICT_KEY}");
-    let mut args = vec!["-s", key.as_str()];
+    let key = server.version().restrict_key_args();
+    let mut args = vec!["-s"];
+    args.extend(key.iter().map(String::as_str));
     args.extend_from_slice(extra);
     let schema = server.pg_dump(db, &args);
     State {

