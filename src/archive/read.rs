@@ -601,18 +601,16 @@ fn read_entry<R: Read>(
     if v >= 9 {
         te.with_oids = p.string(what!("withOids"))?;
     }
-    while v >= 5 {
-        match p.string(what!("dependency list"))? {
-            None => break,
-            Some(d) => {
-                let id = std::str::from_utf8(&d)
-                    .ok()
-                    .and_then(|s| s.trim().parse::<i32>().ok())
-                    .unwrap_or(0);
-                te.deps.push(id);
-                te.dep_strings.push(d);
-            }
-        }
+    // Dependencies since 1.5: strings ended by a NULL one.
+    while v >= 5
+        && let Some(d) = p.string(what!("dependency list"))?
+    {
+        let id = std::str::from_utf8(&d)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+            .unwrap_or(0);
+        te.deps.push(id);
+        te.dep_strings.push(d);
     }
     match extra {
         ExtraToc::Offset => {
