@@ -585,3 +585,117 @@ fn passthrough_withholds_the_end_when_not_ready() {
         assert_eq!(tables, if ready { "1" } else { "0" });
     }
 }
+
+/// A managed host's pg_dumpall creates its databases with `LOCALE
+/// 'en_US.UTF-8'`: through the pipeline users run (`filter
+/// --roles-if-not-exists --skip-role postgres --drop-grantor-if-missing
+/// --no-tablespaces | roles --drop …`), `--target` against a server that
+/// lacks that locale reports the database (exit 4), and PostgreSQL agrees:
+/// the restore fails with `invalid LC_COLLATE locale name`. A server that
+/// has the locale (compiled into the tests' LOCPATH) is ready, and the
+/// restore succeeds. An ICU database on a server built without ICU (18
+/// here) is reported, as PostgreSQL refuses it.
+#[test]
+fn database_locales_the_target_cannot_create() {
+    let source = Server::start(Version::V18);
+    source.psql(
+        "postgres",
+        "CREATE ROLE rdsadmin; CREATE ROLE app LOGIN; GRANT app TO rdsadmin",
+    );
+    source.psql(
+        "postgres",
+        "CREATE DATABASE shop LOCALE 'en_US.UTF-8' TEMPLATE template0 OWNER app",
+    );
+    source.psql(
+        "shop",
+        "CREATE TABLE items (id int); INSERT INTO items VALUES (1), (2)",
+    );
+    let dumpall = source.pg_dumpall(&["--restrict-key=pgpipetestkey"]);
+    let filtered = support::run_tool_ok(
+        "pgpipe-filter",
+        &[
+            "--roles-if-not-exists",
+            "--skip-role",
+            "postgres",
+            "--drop-grantor-if-missing",
+            "--no-tablespaces",
+        ],
+        Some(&dumpall),
+    )
+    .unwrap();
+    let dump =
+        support::run_tool_ok("pgpipe-roles", &["--drop", "rdsadmin"], Some(&filtered)).unwrap();
+
+    // Without the locale.
+    let bare = Server::start_without_locales(Version::V18);
+    let (code, json, stderr) = check(&bare, &bare.conninfo("postgres"), &dump, &[], &[]);
+    assert_eq!(code, 4, "{stderr}");
+    assert_eq!(json["ready"], false);
+    assert_eq!(kinds(&json), ["database_locale"], "{json:#}");
+    let p = problem(&json, "database_locale");
+    assert_eq!(p["object"], "shop");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("invalid LC_COLLATE locale name: \"en_US.UTF-8\""),
+        "{detail}"
+    );
+    assert!(
+        p["fix"]
+            .as_str()
+            .unwrap()
+            .contains("localedef -i en_US -f UTF-8 en_US.UTF-8"),
+        "{p:#}"
+    );
+    // PostgreSQL agrees: the restore fails there, on that locale.
+    let guarded = support::run_tool_ok("pgpipe-guard", &["--per-database"], Some(&dump)).unwrap();
+    let (code, _, err) = bare.psql_status("postgres", &guarded, &["-q"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("invalid LC_COLLATE locale name: \"en_US.UTF-8\""),
+        "{err}"
+    );
+
+    // With it.
+    let target = Server::start(Version::V18);
+    let (code, json, stderr) = check(&target, &target.conninfo("postgres"), &dump, &[], &[]);
+    assert_eq!(code, 0, "{stderr}\n{json:#}");
+    assert_eq!(json["ready"], true);
+    assert_eq!(json["dump_locales"][0]["collate"], "en_US.UTF-8");
+    let (code, _, err) = target.psql_status("postgres", &guarded, &["-q"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(target.psql("shop", "SELECT count(*) FROM items"), "2");
+
+    // An ICU database on a build without ICU.
+    let icu = String::from_utf8_lossy(&dump).replace(
+        "LOCALE_PROVIDER = libc LOCALE = 'en_US.UTF-8'",
+        "LOCALE_PROVIDER = icu LOCALE = 'en_US.UTF-8' ICU_LOCALE = 'en-US'",
+    );
+    assert_ne!(
+        icu.as_bytes(),
+        &dump[..],
+        "the dump's CREATE DATABASE has changed form"
+    );
+    let (code, json, _) = check(
+        &target,
+        &target.conninfo("postgres"),
+        icu.as_bytes(),
+        &[],
+        &[],
+    );
+    assert_eq!(code, 4);
+    let p = problem(&json, "database_locale");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ICU is not supported in this build"),
+        "{p:#}"
+    );
+    let (code, _, err) = bare.psql_status(
+        "postgres",
+        b"CREATE DATABASE icu_check LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C' TEMPLATE template0",
+        &["-q", "-v", "ON_ERROR_STOP=1"],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("ICU is not supported in this build"), "{err}");
+}

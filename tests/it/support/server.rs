@@ -208,6 +208,8 @@ pub struct Server {
     /// The bootstrap superuser the clients connect as (`postgres` unless
     /// [`Server::start_as`] named another).
     superuser: String,
+    /// The server gets the locales of [`locpath`].
+    locales: bool,
     root: PathBuf,
     data: PathBuf,
     socket: PathBuf,
@@ -250,6 +252,23 @@ impl Server {
     /// can be an ordinary role that a test creates, renames or leaves out;
     /// with `in_memory` its directory is on the `/dev/shm` tmpfs.
     pub fn start_as(version: Version, superuser: &str, options: &str, in_memory: bool) -> Server {
+        Server::start_full(version, superuser, options, in_memory, true)
+    }
+
+    /// A private cluster that lacks the locales compiled for the tests
+    /// ([`locpath`]): this machine's `C`, `POSIX` and `C.UTF-8` only, as a
+    /// target server that was never given `en_US.UTF-8`.
+    pub fn start_without_locales(version: Version) -> Server {
+        Server::start_full(version, "postgres", "", false, false)
+    }
+
+    fn start_full(
+        version: Version,
+        superuser: &str,
+        options: &str,
+        in_memory: bool,
+        locales: bool,
+    ) -> Server {
         let bin_dir = version.bin_dir();
         let owner = server_user();
         let base = if in_memory && Path::new("/dev/shm").is_dir() {
@@ -277,6 +296,7 @@ impl Server {
         let server = Server {
             version,
             superuser: superuser.to_owned(),
+            locales,
             root,
             data,
             socket,
@@ -290,6 +310,9 @@ impl Server {
 
     fn init_and_start(&self, bin_dir: &Path, extra: &str) {
         let mut initdb = as_server_user(&bin_dir.join("initdb"), &self.root);
+        if !self.locales {
+            initdb.env_remove("LOCPATH");
+        }
         initdb.arg("-D").arg(&self.data).args([
             "--auth=trust",
             "-U",
@@ -321,6 +344,9 @@ impl Server {
             self.socket.display()
         );
         let mut pg_ctl = as_server_user(&bin_dir.join("pg_ctl"), &self.root);
+        if !self.locales {
+            pg_ctl.env_remove("LOCPATH");
+        }
         pg_ctl
             .arg("-D")
             .arg(&self.data)
