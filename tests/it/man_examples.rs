@@ -179,12 +179,12 @@ const CASES: &[Case] = &[
     ),
     case(
         "pgpipe-inspect.1",
-        "pg_dump synapse | pgpipe-inspect --passthrough --report r.txt | gzip > d.gz",
+        "pgpipe-inspect --require-complete --allow-after-footer structure.sql",
         Prep::None,
     ),
     case(
         "pgpipe-inspect.1",
-        "pgpipe-inspect --require-complete --allow-after-footer structure.sql",
+        "pg_dump synapse | pgpipe-inspect --passthrough --report r.txt | gzip > d.gz",
         Prep::None,
     ),
     Case {
@@ -509,8 +509,8 @@ fn run_examples(version: Version) {
     bash(
         "pg_dump synapse > dump.sql\n\
          zstd -q dump.sql\n\
-         { cat dump.sql; printf '%s\\n' 'CREATE TABLE schema_migrations (version text PRIMARY KEY);' \
-           \"INSERT INTO schema_migrations (version) VALUES ('20260101000000');\"; } > structure.sql\n\
+         { cat dump.sql; printf '%s\\n' 'CREATE TABLE public.schema_migrations (version text PRIMARY KEY);' \
+           \"INSERT INTO public.schema_migrations (version) VALUES ('20260101000000');\"; } > structure.sql\n\
          pg_dumpall > cluster.sql\n\
          pg_dump -Fc -f export.dump synapse\n\
          pg_dump -Fd -f export.dir synapse\n\
