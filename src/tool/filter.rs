@@ -4,7 +4,8 @@ use clap::Parser;
 use std::path::PathBuf;
 
 use crate::cli;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::transform::filter::rules::{self, ObjectType, Rule};
 use crate::transform::filter::{self, Options};
 use crate::transform::pattern::Pattern;
 
@@ -20,9 +21,15 @@ pub struct Args {
     /// Keep only matching tables (also views, sequences) and what belongs to them (repeatable).
     #[arg(short = 't', long = "table", value_name = "PATTERN")]
     table: Vec<String>,
-    /// Remove matching tables and everything that belongs to them (repeatable).
+    /// As -t, and the matching tables' partitions and inheritance children (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    table_and_children: Vec<String>,
+    /// Remove matching tables and everything that belongs to them, as DROP TABLE ... CASCADE (repeatable).
     #[arg(short = 'T', long = "exclude-table", value_name = "PATTERN")]
     exclude_table: Vec<String>,
+    /// As -T, and the matching tables' partitions and inheritance children (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    exclude_table_and_children: Vec<String>,
     /// Keep only objects in matching schemas (repeatable).
     #[arg(short = 'n', long = "schema", value_name = "PATTERN")]
     schema: Vec<String>,
@@ -32,12 +39,54 @@ pub struct Args {
     /// Keep matching tables but remove their rows (repeatable).
     #[arg(long, value_name = "PATTERN")]
     exclude_table_data: Vec<String>,
-    /// Remove all data: rows, sequence values, statistics.
-    #[arg(long)]
+    /// As --exclude-table-data, and the rows of their partitions and children (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    exclude_table_data_and_children: Vec<String>,
+    /// Keep only matching extensions (every schema stays; repeatable).
+    #[arg(short = 'e', long = "extension", value_name = "PATTERN")]
+    extension: Vec<String>,
+    /// Remove matching extensions (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    exclude_extension: Vec<String>,
+    /// Keep large objects even with -t, -n or -e.
+    #[arg(short = 'b', long = "large-objects", visible_alias = "blobs")]
+    large_objects: bool,
+    /// Remove large objects.
+    #[arg(short = 'B', long = "no-large-objects", visible_alias = "no-blobs")]
+    no_large_objects: bool,
+    /// Keep only definitions: remove rows, sequence values, large objects and statistics.
+    #[arg(short = 's', long)]
     schema_only: bool,
-    /// Keep only data: rows, sequence values, large-object data.
-    #[arg(long)]
+    /// Keep only data: rows, sequence values, large objects.
+    #[arg(short = 'a', long)]
     data_only: bool,
+    /// Remove data (rows, sequence values, large objects); keep the rest.
+    #[arg(long)]
+    no_data: bool,
+    /// Remove definitions; keep data and statistics.
+    #[arg(long)]
+    no_schema: bool,
+    /// Remove statistics (pg_dump 18 --statistics).
+    #[arg(long)]
+    no_statistics: bool,
+    /// Keep only statistics.
+    #[arg(long)]
+    statistics_only: bool,
+    /// Remove row-level security policies and ENABLE ROW LEVEL SECURITY.
+    #[arg(long)]
+    no_policies: bool,
+    /// Remove SET default_table_access_method and ALTER TABLE ... SET ACCESS METHOD.
+    #[arg(long)]
+    no_table_access_method: bool,
+    /// Remove ALTER TABLE ... SET COMPRESSION of columns.
+    #[arg(long)]
+    no_toast_compression: bool,
+    /// Remove the rows of unlogged tables and the values of unlogged sequences.
+    #[arg(long)]
+    no_unlogged_table_data: bool,
+    /// Read include and exclude patterns from FILE, in pg_dump's --filter format ('-': standard input; repeatable).
+    #[arg(long, value_name = "FILE")]
+    filter: Vec<PathBuf>,
     /// Remove COMMENT statements.
     #[arg(long)]
     no_comments: bool,
@@ -124,14 +173,29 @@ fn run(args: &Args) -> Result<()> {
 }
 
 fn options(args: &Args) -> Result<Options> {
-    Ok(Options {
+    let mut o = Options {
         tables: patterns(&args.table, false)?,
+        tables_and_children: patterns(&args.table_and_children, false)?,
         exclude_tables: patterns(&args.exclude_table, false)?,
-        schemas: patterns(&args.schema, true)?,
-        exclude_schemas: patterns(&args.exclude_schema, true)?,
+        exclude_tables_and_children: patterns(&args.exclude_table_and_children, false)?,
+        schemas: schema_patterns(&args.schema)?,
+        exclude_schemas: schema_patterns(&args.exclude_schema)?,
         exclude_table_data: patterns(&args.exclude_table_data, false)?,
+        exclude_table_data_and_children: patterns(&args.exclude_table_data_and_children, false)?,
+        extensions: patterns(&args.extension, true)?,
+        exclude_extensions: patterns(&args.exclude_extension, true)?,
+        large_objects: args.large_objects,
+        no_large_objects: args.no_large_objects,
         schema_only: args.schema_only,
         data_only: args.data_only,
+        no_data: args.no_data,
+        no_schema: args.no_schema,
+        no_statistics: args.no_statistics,
+        statistics_only: args.statistics_only,
+        no_policies: args.no_policies,
+        no_table_access_method: args.no_table_access_method,
+        no_toast_compression: args.no_toast_compression,
+        no_unlogged_table_data: args.no_unlogged_table_data,
         no_comments: args.no_comments,
         no_extension_comments: args.no_extension_comments,
         no_extensions: args.no_extensions,
@@ -151,7 +215,82 @@ fn options(args: &Args) -> Result<Options> {
         strip_restrict: args.strip_restrict,
         strict: args.strict,
         max_statement: args.limit.max_statement,
-    })
+        ..Options::default()
+    };
+    for file in &args.filter {
+        add_filter_file(&mut o, file, args)?;
+    }
+    Ok(o)
+}
+
+/// `--filter FILE`: each rule becomes the switch it stands for, as in
+/// pg_dump (and pg_dumpall, for `exclude database`).
+fn add_filter_file(o: &mut Options, file: &std::path::Path, args: &Args) -> Result<()> {
+    let stdin = file.as_os_str() == "-";
+    let name = file.to_string_lossy().into_owned();
+    let text = if stdin {
+        if args.io.input.as_ref().is_none_or(|i| i.as_os_str() == "-") {
+            return Err(Error::usage(
+                "--filter - reads the filter from standard input, which is the dump's input here",
+            )
+            .with_hint("give the dump as FILE, or the filter as a file"));
+        }
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)
+            .map_err(|e| Error::io("could not read the filter from standard input", e))?;
+        v
+    } else {
+        std::fs::read(file)
+            .map_err(|e| Error::runtime(format!("could not open filter file \"{name}\": {e}")))?
+    };
+    let source = if stdin {
+        rules::Source::Stdin
+    } else {
+        rules::Source::File(&name)
+    };
+    for rule in rules::parse(&text, &source)? {
+        let Rule {
+            include,
+            object,
+            ref pattern,
+            ..
+        } = rule;
+        let qualified = || Pattern::qualified(pattern);
+        let simple = || Pattern::simple(pattern);
+        match (include, object) {
+            (true, ObjectType::Table) => o.tables.push(qualified()?),
+            (true, ObjectType::TableAndChildren) => o.tables_and_children.push(qualified()?),
+            (true, ObjectType::Schema) => o.schemas.push(Pattern::schema(pattern)?),
+            // Unlike -e, an include extension line leaves the other
+            // objects in (pg_dump's own difference).
+            (true, ObjectType::Extension) => o.extensions_listed.push(simple()?),
+            (true, ObjectType::ForeignData) => {
+                return Err(Error::usage(format!(
+                    "line {}: include foreign_data (--include-foreign-data) cannot be honoured \
+                     from a dump: foreign tables' rows are in a dump only if pg_dump read them",
+                    rule.line
+                ))
+                .with_hint("run pg_dump with --include-foreign-data, then filter its output"));
+            }
+            (false, ObjectType::Table) => o.exclude_tables.push(qualified()?),
+            (false, ObjectType::TableAndChildren) => {
+                o.exclude_tables_and_children.push(qualified()?)
+            }
+            (false, ObjectType::TableData) => o.exclude_table_data.push(qualified()?),
+            (false, ObjectType::TableDataAndChildren) => {
+                o.exclude_table_data_and_children.push(qualified()?)
+            }
+            (false, ObjectType::Schema) => o.exclude_schemas.push(Pattern::schema(pattern)?),
+            (false, ObjectType::Extension) => o.exclude_extensions.push(simple()?),
+            (false, ObjectType::Database) => o.exclude_databases.push(simple()?),
+            _ => return Err(rules::not_allowed(&rule, &source)),
+        }
+    }
+    Ok(())
+}
+
+fn schema_patterns(v: &[String]) -> Result<Vec<Pattern>> {
+    v.iter().map(|p| Pattern::schema(p)).collect()
 }
 
 fn patterns(v: &[String], simple: bool) -> Result<Vec<Pattern>> {

@@ -1,7 +1,14 @@
 //! Object-name patterns with pg_dump's rules: `*` and `?` are wildcards, a
 //! dot separates schema from name, unquoted letters fold to lower case, and
 //! double quotes match their contents exactly (`""` is one quote; `*`, `?`
-//! and `.` inside quotes are literal).
+//! and `.` inside quotes are literal). An unqualified table pattern matches
+//! the relations pg_dump's would: those visible on the default search path,
+//! which in a dump is schema `public` (or no schema named at all, in a
+//! dump from before 9.6.8 that sets `search_path` instead). pg_dump also
+//! passes other regular-expression characters through (`|`, `+`, `[…]`,
+//! …); pgpipe refuses them rather than read them another way, and refuses
+//! `db.schema.name`, since a dump does not say which database pg_dump was
+//! connected to. The dotted-name errors are pg_dump's.
 
 use crate::error::{Error, Result};
 
@@ -29,6 +36,10 @@ impl Pattern {
     pub fn qualified(text: &str) -> Result<Pattern> {
         let mut parts = split(text)?;
         match parts.len() {
+            3 => Err(Error::usage(format!(
+                "{text}: a database.schema.name pattern cannot be checked against a dump, which does not say which database pg_dump was connected to"
+            ))
+            .with_hint("give schema.name (pgpipe-filter --database picks a database of pg_dumpall output)")),
             1 => Ok(Pattern {
                 text: text.to_string(),
                 schema: None,
@@ -43,19 +54,34 @@ impl Pattern {
                     name,
                 })
             }
-            n => Err(Error::usage(format!(
-                "pattern {text:?} has {n} dotted parts; use name or schema.name"
+            _ => Err(Error::usage(format!(
+                "improper relation name (too many dotted names): {text}"
             ))),
         }
     }
 
-    /// Compile a pattern for a single name (a schema, a database).
+    /// Compile a pattern for a schema (`-n`, `-N`), with pg_dump's errors
+    /// for dotted names.
+    pub fn schema(text: &str) -> Result<Pattern> {
+        match split(text)?.len() {
+            1 => Pattern::simple(text),
+            2 => Err(Error::usage(format!(
+                "cross-database references are not implemented: {text}"
+            ))),
+            _ => Err(Error::usage(format!(
+                "improper qualified name (too many dotted names): {text}"
+            ))),
+        }
+    }
+
+    /// Compile a pattern for a single name (an extension, a database).
     pub fn simple(text: &str) -> Result<Pattern> {
         let mut parts = split(text)?;
         if parts.len() != 1 {
             return Err(Error::usage(format!(
-                "pattern {text:?} must be a single name (quote a name that holds a dot: \"a.b\")"
-            )));
+                "improper qualified name (too many dotted names): {text}"
+            ))
+            .with_hint("quote a name that holds a dot: \"a.b\""));
         }
         Ok(Pattern {
             text: text.to_string(),
@@ -65,13 +91,14 @@ impl Pattern {
     }
 
     /// Whether the pattern matches an object `name` in `schema` (an
-    /// unqualified pattern matches in every schema).
+    /// unqualified pattern: in schema `public`, or where the dump names no
+    /// schema).
     pub fn matches(&self, schema: Option<&str>, name: &str) -> bool {
-        if let Some(sp) = &self.schema {
-            match schema {
-                Some(s) if glob(sp, s) => {}
-                _ => return false,
-            }
+        match (&self.schema, schema) {
+            (Some(sp), Some(s)) if glob(sp, s) => {}
+            (Some(_), _) => return false,
+            (None, None | Some("" | "public")) => {}
+            (None, Some(_)) => return false,
         }
         glob(&self.name, name)
     }
@@ -110,6 +137,12 @@ fn split(text: &str) -> Result<Vec<Vec<Atom>>> {
             '.' => parts.push(Vec::new()),
             '*' => cur.push(Atom::Any),
             '?' => cur.push(Atom::One),
+            '|' | '+' | '(' | ')' | '[' | ']' | '{' | '}' | '^' | '\\' => {
+                return Err(Error::usage(format!(
+                    "pattern {text:?}: {c:?} is regular-expression syntax, which pg_dump passes through and pgpipe-filter does not read"
+                ))
+                .with_hint("use * and ?, or quote the character to match it literally"));
+            }
             c => cur.extend(c.to_lowercase().map(Atom::Char)),
         }
     }
@@ -165,7 +198,9 @@ mod tests {
     fn pg_dump_rules() {
         let p = Pattern::qualified("events").unwrap();
         assert!(p.matches(Some("public"), "events"));
-        assert!(p.matches(Some("other"), "events"));
+        // Unqualified: what the default search path sees.
+        assert!(!p.matches(Some("other"), "events"));
+        assert!(p.matches(Some(""), "events"));
         assert!(!p.matches(Some("public"), "Events"));
         let p = Pattern::qualified("Events").unwrap();
         assert!(p.matches(None, "events"));
@@ -180,12 +215,32 @@ mod tests {
         assert!(p.matches(Some("x"), "events") && !p.matches(Some("x"), "evvents"));
         let p = Pattern::qualified("\"a.b*\"").unwrap();
         assert!(p.matches(None, "a.b*") && !p.matches(None, "a.bc"));
+        // pg_dump's errors for dotted names; regular expressions refused.
+        let err = |r: Result<Pattern>| r.unwrap_err().message;
+        assert_eq!(
+            err(Pattern::qualified("a.b.c.d")),
+            "improper relation name (too many dotted names): a.b.c.d"
+        );
+        assert!(err(Pattern::qualified("db.s.t")).contains("database.schema.name"));
+        assert_eq!(
+            err(Pattern::schema("db.s")),
+            "cross-database references are not implemented: db.s"
+        );
+        assert_eq!(
+            err(Pattern::schema("a.b.c")),
+            "improper qualified name (too many dotted names): a.b.c"
+        );
+        assert_eq!(
+            err(Pattern::simple("x.y")),
+            "improper qualified name (too many dotted names): x.y"
+        );
+        assert!(err(Pattern::qualified("event(s|_json)")).contains("regular-expression"));
+        assert!(Pattern::qualified("\"a|b\"").unwrap().matches(None, "a|b"));
         let p = Pattern::qualified("\"we\"\"ird\"").unwrap();
         assert!(p.matches(None, "we\"ird"));
         let p = Pattern::qualified("*a*b").unwrap();
         assert!(p.matches(None, "xxaxxbxb") && !p.matches(None, "xxaxxbxc"));
         assert!(Pattern::qualified("").is_err());
-        assert!(Pattern::qualified("a.b.c").is_err());
         assert!(Pattern::qualified("\"open").is_err());
         assert!(Pattern::qualified("a.").is_err());
         assert!(Pattern::simple("a.b").is_err());

@@ -18,6 +18,7 @@ mod codec_zip;
 mod container;
 mod corpus;
 mod filter;
+mod filter_switches;
 mod guard;
 mod harness;
 mod inspect;

@@ -34,6 +34,8 @@ use crate::sql::words::{first_words, qualified_name};
 use crate::transform::pattern::Pattern;
 
 mod clean;
+mod prescan;
+pub mod rules;
 mod sections;
 mod selection;
 mod target;
@@ -53,12 +55,37 @@ pub const CLEAN_BUFFER_LIMIT: usize = 64 << 20;
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub tables: Vec<Pattern>,
+    /// `--table-and-children`: the tables, their partitions and
+    /// inheritance children, at any depth.
+    pub tables_and_children: Vec<Pattern>,
     pub exclude_tables: Vec<Pattern>,
+    /// `--exclude-table-and-children` (`-T` already takes the children, as
+    /// `DROP TABLE … CASCADE` does).
+    pub exclude_tables_and_children: Vec<Pattern>,
     pub schemas: Vec<Pattern>,
     pub exclude_schemas: Vec<Pattern>,
     pub exclude_table_data: Vec<Pattern>,
+    pub exclude_table_data_and_children: Vec<Pattern>,
+    /// `-e`: keep only these extensions (and every schema).
+    pub extensions: Vec<Pattern>,
+    /// A filter file's `include extension`: these extensions only, but
+    /// unlike `-e` everything else stays.
+    pub extensions_listed: Vec<Pattern>,
+    pub exclude_extensions: Vec<Pattern>,
+    /// `-b`: keep large objects even with `-t`, `-n` or `-e`.
+    pub large_objects: bool,
+    /// `-B`: remove large objects.
+    pub no_large_objects: bool,
     pub schema_only: bool,
     pub data_only: bool,
+    pub no_data: bool,
+    pub no_schema: bool,
+    pub no_statistics: bool,
+    pub statistics_only: bool,
+    pub no_policies: bool,
+    pub no_table_access_method: bool,
+    pub no_toast_compression: bool,
+    pub no_unlogged_table_data: bool,
     pub no_comments: bool,
     pub no_extension_comments: bool,
     pub no_extensions: bool,
@@ -81,12 +108,41 @@ pub struct Options {
 }
 
 impl Options {
-    /// Contradictions and out-of-range values are usage errors.
+    /// Contradictions and out-of-range values are usage errors (pg_dump's
+    /// own messages where pg_dump has the same switches).
     pub fn check(&self) -> Result<()> {
-        if self.schema_only && self.data_only {
-            return Err(Error::usage(
-                "--schema-only and --data-only cannot be used together",
-            ));
+        let conflicts = [
+            (
+                self.schema_only && self.data_only,
+                "options -s/--schema-only and -a/--data-only cannot be used together",
+            ),
+            (
+                self.schema_only && self.statistics_only,
+                "options -s/--schema-only and --statistics-only cannot be used together",
+            ),
+            (
+                self.data_only && self.statistics_only,
+                "options -a/--data-only and --statistics-only cannot be used together",
+            ),
+            (
+                self.data_only && self.no_data,
+                "options -a/--data-only and --no-data cannot be used together",
+            ),
+            (
+                self.schema_only && self.no_schema,
+                "options -s/--schema-only and --no-schema cannot be used together",
+            ),
+            (
+                self.statistics_only && self.no_statistics,
+                "options --statistics-only and --no-statistics cannot be used together",
+            ),
+            (
+                self.data_only && self.clean,
+                "options -c/--clean and -a/--data-only cannot be used together",
+            ),
+        ];
+        if let Some((_, msg)) = conflicts.iter().find(|(on, _)| *on) {
+            return Err(Error::usage(*msg));
         }
         if self.globals_only && self.no_globals {
             return Err(Error::usage(
@@ -116,15 +172,88 @@ impl Options {
         Ok(())
     }
 
+    /// pg_dump's dumpSchema: object definitions are kept.
+    pub fn keep_schema(&self) -> bool {
+        (!self.data_only && !self.statistics_only || self.schema_only) && !self.no_schema
+    }
+
+    /// pg_dump's dumpData: rows, sequence values, large objects are kept.
+    pub fn keep_data(&self) -> bool {
+        (!self.schema_only && !self.statistics_only || self.data_only) && !self.no_data
+    }
+
+    /// pg_dump's dumpStatistics, for a dump that has statistics (pg_dump 18
+    /// `--statistics`): `-s` and `-a` leave them out, as pg_dump does.
+    pub fn keep_statistics(&self) -> bool {
+        (!self.schema_only && !self.data_only || self.statistics_only) && !self.no_statistics
+    }
+
+    /// The switch that removes data, for the report.
+    fn no_data_reason(&self) -> &'static str {
+        if self.schema_only {
+            "--schema-only"
+        } else if self.statistics_only {
+            "--statistics-only"
+        } else {
+            "--no-data"
+        }
+    }
+
+    /// The switch that removes definitions, for the report.
+    fn no_schema_reason(&self) -> &'static str {
+        if self.data_only {
+            "--data-only"
+        } else if self.statistics_only {
+            "--statistics-only"
+        } else {
+            "--no-schema"
+        }
+    }
+
+    /// The switch that removes statistics, for the report.
+    fn no_statistics_reason(&self) -> &'static str {
+        if self.no_statistics {
+            "--no-statistics"
+        } else if self.schema_only {
+            "--schema-only"
+        } else {
+            "--data-only"
+        }
+    }
+
+    /// The definitions must be held until the first data to learn each
+    /// table's partitions (see `prescan`).
+    fn prescan(&self) -> bool {
+        !self.tables_and_children.is_empty() || !self.exclude_tables_and_children.is_empty()
+    }
+
+    /// A table selection (`-t`, `--table-and-children`) is in force.
+    fn table_selection(&self) -> bool {
+        !self.tables.is_empty() || !self.tables_and_children.is_empty()
+    }
+
     /// Whether statements must be analysed to know what they belong to.
     fn needs_objects(&self) -> bool {
         !self.tables.is_empty()
+            || !self.tables_and_children.is_empty()
             || !self.exclude_tables.is_empty()
+            || !self.exclude_tables_and_children.is_empty()
             || !self.schemas.is_empty()
             || !self.exclude_schemas.is_empty()
             || !self.exclude_table_data.is_empty()
-            || self.schema_only
-            || self.data_only
+            || !self.exclude_table_data_and_children.is_empty()
+            || !self.extensions.is_empty()
+            || !self.extensions_listed.is_empty()
+            || !self.exclude_extensions.is_empty()
+            || self.large_objects
+            || self.no_large_objects
+            || !self.keep_schema()
+            || !self.keep_data()
+            || !self.keep_statistics()
+            || self.no_policies
+            || self.no_table_access_method
+            || self.no_toast_compression
+            || self.no_unlogged_table_data
             || self.no_comments
             || self.no_extension_comments
             || self.no_extensions
@@ -310,6 +439,11 @@ struct Filter<'o, 'w> {
     excluded: HashSet<Rel>,
     owned_seq: HashMap<Rel, Rel>,
     index_table: HashMap<Rel, Rel>,
+    /// A table's parents (inheritance, partitioning), as the dump says.
+    parents: HashMap<Rel, Vec<Rel>>,
+    /// Tables and sequences the dump creates, and those created unlogged.
+    created_relations: HashSet<Rel>,
+    unlogged: HashSet<Rel>,
     seq_hold: Option<SeqHold>,
     copy_keep: bool,
     copy_reason: String,
@@ -336,6 +470,8 @@ struct Filter<'o, 'w> {
     held_begin: Option<Vec<u8>>,
     // Roles the dump creates.
     created_roles: HashSet<String>,
+    /// `--table-and-children`: definitions held until the parents are known.
+    prescan: prescan::Prescan,
     // Pattern hits, for --strict.
     hits: HashMap<String, bool>,
 }
@@ -357,10 +493,16 @@ pub fn filter<R: Read>(
     for p in opts
         .tables
         .iter()
+        .chain(&opts.tables_and_children)
         .chain(&opts.exclude_tables)
+        .chain(&opts.exclude_tables_and_children)
         .chain(&opts.schemas)
         .chain(&opts.exclude_schemas)
         .chain(&opts.exclude_table_data)
+        .chain(&opts.exclude_table_data_and_children)
+        .chain(&opts.extensions)
+        .chain(&opts.extensions_listed)
+        .chain(&opts.exclude_extensions)
         .chain(&opts.exclude_databases)
     {
         hits.insert(p.text.clone(), false);
@@ -382,6 +524,9 @@ pub fn filter<R: Read>(
         excluded: HashSet::new(),
         owned_seq: HashMap::new(),
         index_table: HashMap::new(),
+        parents: HashMap::new(),
+        created_relations: HashSet::new(),
+        unlogged: HashSet::new(),
         seq_hold: None,
         copy_keep: true,
         copy_reason: String::new(),
@@ -395,6 +540,7 @@ pub fn filter<R: Read>(
         replacement: None,
         held_begin: None,
         created_roles: HashSet::new(),
+        prescan: prescan::Prescan::new(opts.prescan()),
         hits,
     };
     if opts.strip_restrict {
@@ -413,6 +559,13 @@ pub fn filter<R: Read>(
 
 impl crate::dump::Stage for Filter<'_, '_> {
     fn segment(&mut self, seg: &Segment<'_>) -> Result<()> {
+        self.take(seg)
+    }
+}
+
+impl Filter<'_, '_> {
+    /// One segment, through the filter.
+    fn process(&mut self, seg: &Segment<'_>) -> Result<()> {
         match seg.kind {
             Kind::Comment => self.comment(seg),
             Kind::Blank => {
@@ -585,7 +738,7 @@ impl Filter<'_, '_> {
             reason = Some("--no-globals".to_string());
         } else if let Some((s, n)) = &target {
             let r = rel(s.as_deref(), n);
-            reason = self.data_fate(&r);
+            reason = self.data_fate(&r).map_err(|e| e.at_line(seg.line))?;
         }
         match reason {
             None => {
@@ -653,6 +806,9 @@ impl Filter<'_, '_> {
             database_statement = true;
         }
         let class = self.classify(seg)?;
+        if let Class::Analysed(a) = &class {
+            self.note_relations(a);
+        }
         let fate =
             if self.in_globals_dropped() && !database_statement && !matches!(class, Class::Session)
             {
@@ -848,51 +1004,37 @@ impl Filter<'_, '_> {
         match class {
             Class::Session => return Ok(self.session_outcome(stmt)),
             Class::Rows(r) => {
-                return Ok(match self.data_fate(r) {
+                return Ok(match self.data_fate(r)? {
                     Some(why) => Outcome::Drop(format!("INSERT: {why}")),
                     None => Outcome::Keep,
                 });
             }
             Class::SeqValue(r) => {
-                if o.schema_only {
-                    return Ok(Outcome::Drop("setval: --schema-only".into()));
-                }
-                return Ok(match self.rel_fate(r) {
+                return Ok(match self.data_fate(r)? {
                     Some(why) => Outcome::Drop(format!("setval: {why}")),
                     None => Outcome::Keep,
                 });
             }
             Class::Stats(r) => {
-                if o.schema_only || o.data_only {
-                    return Ok(Outcome::Drop(
-                        "statistics: --schema-only/--data-only".into(),
-                    ));
-                }
                 if o.target_version.is_some_and(|v| v < 18) {
                     return Ok(Outcome::Drop(
                         "--target-version: statistics functions arrived in 18".into(),
                     ));
                 }
-                return Ok(match self.data_fate(r) {
+                return Ok(match self.stats_fate(r) {
                     Some(why) => Outcome::Drop(format!("statistics: {why}")),
                     None => Outcome::Keep,
                 });
             }
             Class::LoData => {
-                if o.schema_only {
-                    return Ok(Outcome::Drop("large object data: --schema-only".into()));
-                }
-                return Ok(match self.global_object_fate() {
+                return Ok(match self.lo_fate() {
                     Some(why) => Outcome::Drop(format!("large object data: {why}")),
                     None => Outcome::Keep,
                 });
             }
             Class::LoCreate(_) => {
                 // To pg_dump a large object is data: -s leaves it out, -a keeps it.
-                if o.schema_only {
-                    return Ok(Outcome::Drop("large object: --schema-only".into()));
-                }
-                return Ok(match self.global_object_fate() {
+                return Ok(match self.lo_fate() {
                     Some(why) => Outcome::Drop(format!("large object: {why}")),
                     None => Outcome::Keep,
                 });
@@ -932,29 +1074,32 @@ impl Filter<'_, '_> {
         if let Some(obj) = &a.object
             && obj.kind == ObjectKind::LargeObject
         {
-            if o.schema_only {
-                return Ok(Outcome::Drop("large object: --schema-only".into()));
-            }
             if o.no_comments && w(0, "comment") {
                 return Ok(Outcome::Drop("--no-comments".into()));
             }
             if o.no_security_labels && w(0, "security") && w(1, "label") {
                 return Ok(Outcome::Drop("--no-security-labels".into()));
             }
-            return Ok(match self.global_object_fate() {
+            return Ok(match self.lo_fate() {
                 Some(why) => Outcome::Drop(format!("large object: {why}")),
                 None => Outcome::Keep,
             });
         }
         // A materialized view's contents are neither schema nor data to
-        // pg_dump: -s and -a both leave out its REFRESH.
-        if (o.schema_only || o.data_only) && w(0, "refresh") && w(1, "materialized") {
-            return Ok(Outcome::Drop(
-                "REFRESH MATERIALIZED VIEW: --schema-only/--data-only".into(),
-            ));
+        // pg_dump: its REFRESH is there only when both are.
+        if (!o.keep_schema() || !o.keep_data()) && w(0, "refresh") && w(1, "materialized") {
+            let why = if o.keep_schema() {
+                o.no_data_reason()
+            } else {
+                o.no_schema_reason()
+            };
+            return Ok(Outcome::Drop(format!("REFRESH MATERIALIZED VIEW: {why}")));
         }
-        if o.data_only {
-            return Ok(Outcome::Drop("--data-only".into()));
+        if !o.keep_schema() {
+            return Ok(Outcome::Drop(o.no_schema_reason().into()));
+        }
+        if let Some(why) = self.reshape_fate(a) {
+            return Ok(Outcome::Drop(why));
         }
         if o.no_comments && w(0, "comment") {
             return Ok(Outcome::Drop("--no-comments".into()));
@@ -1055,6 +1200,9 @@ impl Filter<'_, '_> {
     }
 
     fn finish(&mut self) -> Result<()> {
+        if self.prescan.active {
+            self.replay()?;
+        }
         // Checks that fail the run come before the last lines go out.
         if self.dumpall {
             if self.section == Section::Undecided {

@@ -51,6 +51,9 @@ impl Filter<'_, '_> {
         self.excluded.clear();
         self.owned_seq.clear();
         self.index_table.clear();
+        self.parents.clear();
+        self.created_relations.clear();
+        self.unlogged.clear();
         self.children.clear();
         self.readers.clear();
         self.copy_keep = true;

@@ -1,6 +1,8 @@
 //! Selection: which relations, schemas and objects the options keep
-//! (`-t`, `-T`, `-n`, `-N`, `--exclude-table-data`), and what goes with a
-//! removed table (its children, partitions, views, foreign keys).
+//! (`-t`, `-T`, `-n`, `-N`, `-e`, `-b`/`-B`, `--exclude-table-data` and the
+//! `-and-children` forms), what goes with a removed table (its children,
+//! partitions, views, foreign keys), and where statistics belong (with
+//! their relation; an index's with its table).
 
 use super::*;
 
@@ -45,56 +47,178 @@ impl Filter<'_, '_> {
         if self.excluded.contains(r) {
             return Some(format!("{} was removed", rel_text(r)));
         }
-        if !self.schema_selected(&r.0) {
+        let o = self.opts;
+        // -t ignores -n and -N, as pg_dump's selection does.
+        if !o.table_selection() && !self.schema_selected(&r.0) {
             return Some("schema not selected (-n/-N)".to_string());
         }
-        let o = self.opts;
         let schema = (!r.0.is_empty()).then_some(r.0.as_str());
-        for p in &o.exclude_tables {
+        for p in o
+            .exclude_tables
+            .iter()
+            .chain(&o.exclude_tables_and_children)
+        {
             if p.matches(schema, &r.1) {
                 self.mark(p);
                 return Some("table excluded (-T)".to_string());
             }
         }
-        if o.tables.is_empty() {
+        if let Some(p) = self.ancestor_matching(r, &o.exclude_tables_and_children) {
+            return Some(format!(
+                "a child of a table excluded by --exclude-table-and-children {}",
+                p.text
+            ));
+        }
+        if !o.table_selection() {
             return None;
         }
         let mut any = false;
-        for p in &o.tables {
+        for p in o.tables.iter().chain(&o.tables_and_children) {
             if p.matches(schema, &r.1) {
                 self.mark(p);
                 any = true;
             }
         }
-        if any {
+        if any || self.ancestor_matching(r, &o.tables_and_children).is_some() {
             None
         } else {
             Some("table not selected (-t)".to_string())
         }
     }
 
-    /// Whether a table's rows are in the output, and if not, why.
-    pub(super) fn data_fate(&mut self, r: &Rel) -> Option<String> {
-        if self.opts.schema_only {
-            return Some("--schema-only".to_string());
+    /// The first of `patterns` that matches a parent of `r` (a partitioned
+    /// table or inheritance parent, at any depth).
+    pub(super) fn ancestor_matching<'p>(
+        &mut self,
+        r: &Rel,
+        patterns: &'p [Pattern],
+    ) -> Option<&'p Pattern> {
+        if patterns.is_empty() {
+            return None;
         }
-        if let Some(why) = self.rel_fate(r) {
-            return Some(why);
-        }
-        let schema = (!r.0.is_empty()).then_some(r.0.as_str());
-        let o = self.opts;
-        for p in &o.exclude_table_data {
-            if p.matches(schema, &r.1) {
-                self.mark(p);
-                return Some("table data excluded (--exclude-table-data)".to_string());
+        let mut seen = HashSet::new();
+        let mut todo: Vec<Rel> = self.parents.get(r).cloned().unwrap_or_default();
+        while let Some(p) = todo.pop() {
+            if !seen.insert(p.clone()) {
+                continue;
             }
+            let schema = (!p.0.is_empty()).then_some(p.0.as_str());
+            if let Some(m) = patterns.iter().find(|pat| pat.matches(schema, &p.1)) {
+                self.mark(m);
+                return Some(m);
+            }
+            todo.extend(self.parents.get(&p).cloned().unwrap_or_default());
         }
         None
     }
 
+    /// Whether a table's rows (or a sequence's value) are in the output,
+    /// and if not, why. `--no-unlogged-table-data` needs the relation's
+    /// CREATE in the dump: without it whether it is unlogged is not there.
+    pub(super) fn data_fate(&mut self, r: &Rel) -> Result<Option<String>> {
+        let o = self.opts;
+        if !o.keep_data() {
+            return Ok(Some(o.no_data_reason().to_string()));
+        }
+        if let Some(why) = self.rel_fate(r) {
+            return Ok(Some(why));
+        }
+        let schema = (!r.0.is_empty()).then_some(r.0.as_str());
+        for p in o
+            .exclude_table_data
+            .iter()
+            .chain(&o.exclude_table_data_and_children)
+        {
+            if p.matches(schema, &r.1) {
+                self.mark(p);
+                return Ok(Some(
+                    "table data excluded (--exclude-table-data)".to_string(),
+                ));
+            }
+        }
+        if let Some(p) = self.ancestor_matching(r, &o.exclude_table_data_and_children) {
+            return Ok(Some(format!(
+                "a child of a table whose data is excluded by --exclude-table-data-and-children {}",
+                p.text
+            )));
+        }
+        if o.no_unlogged_table_data {
+            if self.unlogged.contains(r) {
+                return Ok(Some("--no-unlogged-table-data".to_string()));
+            }
+            if !self.created_relations.contains(r) {
+                return Err(Error::runtime(format!(
+                    "--no-unlogged-table-data: the dump holds data of {} but not its CREATE, so \
+                     whether it is unlogged is not in the dump",
+                    rel_text(r)
+                ))
+                .with_hint(
+                    "a data-only dump does not say which tables are unlogged: filter the full dump",
+                ));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether statistics of relation `r` (a table, materialized view or
+    /// index) are in the output: with their relation, an index's with its
+    /// table, whether or not the relation's rows are.
+    pub(super) fn stats_fate(&mut self, r: &Rel) -> Option<String> {
+        let o = self.opts;
+        if !o.keep_statistics() {
+            return Some(o.no_statistics_reason().to_string());
+        }
+        let owner = self
+            .index_table
+            .get(r)
+            .cloned()
+            .unwrap_or_else(|| r.clone());
+        self.rel_fate(&owner)
+    }
+
+    /// Large objects, their data, owners, comments, privileges and labels:
+    /// data to pg_dump, kept with everything else unless `-t`, `-n` or `-e`
+    /// narrows the dump (`-b` keeps them all the same, `-B` removes them).
+    pub(super) fn lo_fate(&self) -> Option<String> {
+        let o = self.opts;
+        if !o.keep_data() {
+            return Some(o.no_data_reason().to_string());
+        }
+        if o.large_objects {
+            return None;
+        }
+        if o.no_large_objects {
+            return Some("--no-large-objects".to_string());
+        }
+        self.global_object_fate()
+    }
+
+    /// An extension: `--exclude-extension`, then `-e`, then the other
+    /// selections.
+    pub(super) fn extension_fate(&mut self, name: &str) -> Option<String> {
+        let o = self.opts;
+        for p in &o.exclude_extensions {
+            if p.matches_name(name) {
+                self.mark(p);
+                return Some("extension excluded (--exclude-extension)".to_string());
+            }
+        }
+        if !o.extensions.is_empty() || !o.extensions_listed.is_empty() {
+            let mut any = false;
+            for p in o.extensions.iter().chain(&o.extensions_listed) {
+                if p.matches_name(name) {
+                    self.mark(p);
+                    any = true;
+                }
+            }
+            return (!any).then(|| "extension not selected (-e)".to_string());
+        }
+        self.global_object_fate()
+    }
+
     /// Objects in a schema that are not relations (functions, types…).
     pub(super) fn schema_object_fate(&mut self, schema: Option<&str>) -> Option<String> {
-        if !self.opts.tables.is_empty() {
+        if self.opts.table_selection() {
             return Some("only tables are selected (-t)".to_string());
         }
         if !self.schema_selected(schema.unwrap_or("")) {
@@ -105,11 +229,15 @@ impl Filter<'_, '_> {
 
     /// Objects outside any schema (extensions, casts, publications…).
     pub(super) fn global_object_fate(&self) -> Option<String> {
-        if !self.opts.tables.is_empty() {
+        let o = self.opts;
+        if o.table_selection() {
             return Some("only tables are selected (-t)".to_string());
         }
-        if !self.opts.schemas.is_empty() {
+        if !o.schemas.is_empty() {
             return Some("only schemas are selected (-n)".to_string());
+        }
+        if !o.extensions.is_empty() {
+            return Some("only extensions are selected (-e)".to_string());
         }
         None
     }
@@ -137,15 +265,6 @@ impl Filter<'_, '_> {
             return Ok(None);
         };
         let stmt = seg.bytes;
-        if obj.kind == ObjectKind::Index
-            && a.action == Action::Create
-            && let Some((ts, tn)) = &obj.table
-        {
-            self.index_table.insert(
-                rel(obj.schema.as_deref().or(ts.as_deref()), &obj.name),
-                rel(ts.as_deref(), tn),
-            );
-        }
         if obj.kind == ObjectKind::Table
             && a.action == Action::Alter
             && self.selecting()
@@ -199,7 +318,7 @@ impl Filter<'_, '_> {
                 _ => self.schema_object_fate(obj.schema.as_deref()),
             },
             ObjectKind::Schema => {
-                if !self.opts.tables.is_empty() {
+                if self.opts.table_selection() {
                     Some("only tables are selected (-t)".to_string())
                 } else if !self.schema_selected(&obj.name) {
                     Some("schema not selected (-n/-N)".to_string())
@@ -224,8 +343,8 @@ impl Filter<'_, '_> {
                     self.schema_object_fate(obj.schema.as_deref())
                 }
             }
-            ObjectKind::Extension
-            | ObjectKind::Language
+            ObjectKind::Extension => self.extension_fate(&obj.name),
+            ObjectKind::Language
             | ObjectKind::Cast
             | ObjectKind::EventTrigger
             | ObjectKind::ForeignDataWrapper
@@ -362,7 +481,9 @@ impl Filter<'_, '_> {
                         && !rv.schemaname.is_empty()
                     {
                         let r = rv_rel(rv);
-                        if r == this {
+                        // What the dump does not create (a system catalog,
+                        // an extension's table) is not the filter's to remove.
+                        if r == this || !self.created_relations.contains(&r) {
                             continue;
                         }
                         read.push(r.clone());
@@ -532,7 +653,10 @@ impl Filter<'_, '_> {
         }
         let o = self.opts;
         let schema = (!r.0.is_empty()).then_some(r.0.as_str());
-        o.exclude_tables.iter().any(|p| p.matches(schema, &r.1))
+        o.exclude_tables
+            .iter()
+            .chain(&o.exclude_tables_and_children)
+            .any(|p| p.matches(schema, &r.1))
             || o.exclude_schemas.iter().any(|p| p.matches_name(&r.0))
     }
 
@@ -561,9 +685,151 @@ impl Filter<'_, '_> {
     /// Whether any option selects or removes objects.
     pub(super) fn selecting(&self) -> bool {
         let o = self.opts;
-        !o.tables.is_empty()
+        o.table_selection()
             || !o.exclude_tables.is_empty()
+            || !o.exclude_tables_and_children.is_empty()
             || !o.schemas.is_empty()
             || !o.exclude_schemas.is_empty()
+    }
+
+    /// What a statement says about relations, before anything decides its
+    /// fate: tables and sequences it creates (and whether unlogged), the
+    /// index of a `CREATE INDEX` or of a key or exclusion constraint and its
+    /// table, and a table's parents (`INHERITS`, `PARTITION OF`, `ATTACH
+    /// PARTITION`).
+    pub(super) fn note_relations(&mut self, a: &Analysis) {
+        let Some(obj) = &a.object else {
+            return;
+        };
+        let tree = a.tree.as_deref();
+        match (obj.kind, a.action, tree) {
+            (ObjectKind::Table, Action::Create, Some(N::CreateStmt(c))) => {
+                let this = rel(obj.schema.as_deref(), &obj.name);
+                if c.relation.as_ref().is_some_and(|r| r.relpersistence == "u") {
+                    self.unlogged.insert(this.clone());
+                }
+                for p in &c.inh_relations {
+                    if let Some(N::RangeVar(rv)) = &p.node {
+                        let parent = rv_rel(rv);
+                        self.parents.entry(this.clone()).or_default().push(parent);
+                    }
+                }
+                self.created_relations.insert(this);
+            }
+            (ObjectKind::Table | ObjectKind::MatView | ObjectKind::View, Action::Create, _)
+            | (ObjectKind::Sequence, Action::Create, _) => {
+                let this = rel(obj.schema.as_deref(), &obj.name);
+                if let Some(N::CreateSeqStmt(s)) = tree
+                    && s.sequence.as_ref().is_some_and(|r| r.relpersistence == "u")
+                {
+                    self.unlogged.insert(this.clone());
+                }
+                self.created_relations.insert(this);
+            }
+            (ObjectKind::Index, Action::Create, _) => {
+                if let Some((ts, tn)) = &obj.table {
+                    self.index_table.insert(
+                        rel(obj.schema.as_deref().or(ts.as_deref()), &obj.name),
+                        rel(ts.as_deref(), tn),
+                    );
+                }
+            }
+            _ => {}
+        }
+        // ALTER TABLE: a key or exclusion constraint's index, an attached
+        // partition (of a table or of an index).
+        if let Some(N::AlterTableStmt(s)) = tree
+            && let Some(rv) = &s.relation
+        {
+            let this = rv_rel(rv);
+            for c in &s.cmds {
+                let Some(N::AlterTableCmd(cmd)) = &c.node else {
+                    continue;
+                };
+                match cmd.def.as_deref().and_then(|d| d.node.as_ref()) {
+                    Some(N::Constraint(con))
+                        if !con.conname.is_empty()
+                            && [
+                                pb::ConstrType::ConstrPrimary,
+                                pb::ConstrType::ConstrUnique,
+                                pb::ConstrType::ConstrExclusion,
+                            ]
+                            .iter()
+                            .any(|t| con.contype == *t as i32) =>
+                    {
+                        self.index_table
+                            .insert((this.0.clone(), con.conname.clone()), this.clone());
+                    }
+                    // An identity column's sequence: created here, and
+                    // unlogged with an unlogged table.
+                    Some(N::Constraint(con))
+                        if con.contype == pb::ConstrType::ConstrIdentity as i32 =>
+                    {
+                        if let Some(mut seq) = identity_sequence(con) {
+                            if seq.0.is_empty() {
+                                seq.0 = this.0.clone();
+                            }
+                            // pg_dump 15 and later say LOGGED or UNLOGGED
+                            // among the options when it is not the table's.
+                            let said = con.options.iter().find_map(|o| match &o.node {
+                                Some(N::DefElem(d)) if d.defname == "unlogged" => Some(true),
+                                Some(N::DefElem(d)) if d.defname == "logged" => Some(false),
+                                _ => None,
+                            });
+                            if said.unwrap_or_else(|| self.unlogged.contains(&this)) {
+                                self.unlogged.insert(seq.clone());
+                            }
+                            self.created_relations.insert(seq);
+                        }
+                    }
+                    Some(N::PartitionCmd(p)) if obj.kind == ObjectKind::Table => {
+                        if let Some(child) = &p.name {
+                            let mut child = rv_rel(child);
+                            if child.0.is_empty() {
+                                child.0 = this.0.clone();
+                            }
+                            self.parents.entry(child).or_default().push(this.clone());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// `--no-policies`, `--no-table-access-method`, `--no-toast-compression`:
+    /// the statements that carry only what they remove.
+    pub(super) fn reshape_fate(&self, a: &Analysis) -> Option<String> {
+        let o = self.opts;
+        if o.no_policies
+            && a.object
+                .as_ref()
+                .is_some_and(|x| x.kind == ObjectKind::Policy)
+        {
+            return Some("--no-policies".into());
+        }
+        let Some(N::AlterTableStmt(s)) = a.tree.as_deref() else {
+            return None;
+        };
+        let subtypes: Vec<i32> = s
+            .cmds
+            .iter()
+            .filter_map(|c| match &c.node {
+                Some(N::AlterTableCmd(cmd)) => Some(cmd.subtype),
+                _ => None,
+            })
+            .collect();
+        let only =
+            |t: pb::AlterTableType| !subtypes.is_empty() && subtypes.iter().all(|s| *s == t as i32);
+        if o.no_policies && only(pb::AlterTableType::AtEnableRowSecurity) {
+            return Some("--no-policies: ENABLE ROW LEVEL SECURITY".into());
+        }
+        if o.no_table_access_method && only(pb::AlterTableType::AtSetAccessMethod) {
+            return Some("--no-table-access-method".into());
+        }
+        if o.no_toast_compression && only(pb::AlterTableType::AtSetCompression) {
+            return Some("--no-toast-compression".into());
+        }
+        None
     }
 }

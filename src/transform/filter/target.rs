@@ -53,6 +53,9 @@ impl Filter<'_, '_> {
                     "--target-version {v}: SET {name} (arrived in {since})"
                 ));
             }
+            if name == "default_table_access_method" && self.opts.no_table_access_method {
+                return Outcome::Drop("--no-table-access-method".into());
+            }
             if name == "default_table_access_method"
                 && let Some(val) =
                     crate::dump::reader::set_value(stmt, b"default_table_access_method")
