@@ -673,3 +673,58 @@ fn every_switch_on_the_regression_database() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The same switches on the custom archive (read as pgpipe-sql prints it)
+/// and on pg_dumpall output, where they apply to each database's section:
+/// db1's section keeps what `pg_dump -C` with the switch keeps.
+#[test]
+fn switches_on_archives_and_pg_dumpall() {
+    let c = fixture_corpus();
+    let archive = c.server.pg_dump(&c.db, &["--statistics", "-Fc"]);
+    let mut failures = Vec::new();
+    for switches in [
+        &["-t", "app.t1"][..],
+        &["--table-and-children", "app.part"][..],
+        &["--statistics-only"][..],
+        &["--exclude-table-data", "app.t1", "--no-policies"][..],
+    ] {
+        let from_archive = run_tool_ok("pgpipe-filter", switches, Some(&archive)).unwrap();
+        let from_plain = run_tool_ok("pgpipe-filter", switches, Some(&c.full)).unwrap();
+        if headers(&from_archive) != headers(&from_plain) {
+            let (a, b) = multiset_difference(&headers(&from_plain), &headers(&from_archive));
+            failures.push(format!(
+                "archive {switches:?}: only from the plain dump {a:?}, only from the archive {b:?}"
+            ));
+        }
+    }
+    let dumpall = c.server.pg_dumpall(
+        &c.client
+            .restrict_key_args()
+            .iter()
+            .map(String::as_str)
+            .chain(["--statistics"])
+            .collect::<Vec<_>>(),
+    );
+    for switches in [
+        &["--table-and-children", "app.part"][..],
+        &["-n", "app", "--no-data"][..],
+        &["--no-statistics", "-B"][..],
+    ] {
+        let mut args = vec!["--database", "db1", "--no-globals"];
+        args.extend_from_slice(switches);
+        let got = run_tool_ok("pgpipe-filter", &args, Some(&dumpall)).unwrap();
+        let mut pg_args = vec!["-C"];
+        if !switches.contains(&"--no-statistics") {
+            pg_args.push("--statistics");
+        }
+        pg_args.extend_from_slice(switches);
+        let want = c.pg_dump(&pg_args).unwrap();
+        let (a, b) = multiset_difference(&headers(&want), &headers(&got));
+        if !a.is_empty() || !b.is_empty() {
+            failures.push(format!(
+                "pg_dumpall --database db1 {switches:?}: only pg_dump -C's {a:?}, only the filter's {b:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
