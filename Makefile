@@ -103,11 +103,13 @@ test: test-deps
 # combination, the pg_dump 15 dumps restored into 18 as well; the psql
 # oracle (tests/it/psql_oracle.rs) with 300 mutated streams per version and a
 # 20-minute run of the --only-roles property; the real dumps of
-# ../shared/corpus/wild with more cuts (tests/it/corpus.rs); and every
-# PostgreSQL 13 and 16 row (tests/it/versions.rs). One test at a time,
+# ../shared/corpus/wild with more cuts (tests/it/corpus.rs); every
+# PostgreSQL 13 and 16 row (tests/it/versions.rs); and every pg_dump 18
+# switch of pgpipe-filter on the fixture, a Synapse-shaped database and the
+# regression database (tests/it/filter_switches.rs). One test at a time,
 # printing each row's time and result.
 test-oracle: test-deps
-	PGPIPE_ORACLE_FULL=1 $(CARGO) test --locked --release --test it -- oracle:: psql_oracle:: corpus:: versions:: --test-threads=1 --nocapture
+	PGPIPE_ORACLE_FULL=1 $(CARGO) test --locked --release --test it -- oracle:: psql_oracle:: corpus:: versions:: filter_switches:: --test-threads=1 --nocapture
 
 bench: all
 	bench/run

@@ -384,14 +384,7 @@ struct Row {
 /// Run `f`, turning a panic into a failed check.
 fn checked(what: &'static str, row: &mut Row, f: impl FnOnce() -> Check) {
     let started = Instant::now();
-    let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(p) => Err(p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "panicked".into())),
-    };
+    let result = support::catching(f);
     eprintln!(
         "  {:<12} {:>6.1}s {}",
         what,
@@ -792,18 +785,12 @@ fn check_map(
     create_roles(&lab.t, &tool_roles, superuser);
     let result = (|| {
         // The oracle: the original, renamed.
-        lab.o.psql(
-            "postgres",
-            &format!("ALTER ROLE {} RENAME TO {MAPPED}", quote_ident(old)),
-        );
+        lab.o.rename_role(old, MAPPED);
         let renamed = Outcome {
             errors: orig.errors.clone(),
             state: state(&lab.o, orig_db),
         };
-        lab.o.psql(
-            "postgres",
-            &format!("ALTER ROLE {MAPPED} RENAME TO {}", quote_ident(old)),
-        );
+        lab.o.rename_role(MAPPED, old);
         let out = tool_ok("pgpipe-roles", &["--map", &map, path(item)], None)?;
         let (_, mapped) = restore(&lab.t, "map", base, &out);
         same(&renamed, &mapped, Some((old, MAPPED)))?;
@@ -1256,15 +1243,9 @@ fn check_dumpall(item: &Item, row: &mut Row) {
             Some(&dump_e),
         )?;
         let errors = replay(&e, &mapped);
-        a.psql(
-            "postgres",
-            &format!("ALTER ROLE {} RENAME TO {MAPPED}", quote_ident(&old)),
-        );
+        a.rename_role(&old, MAPPED);
         let renamed = (cluster_state(&a), database_states(&a));
-        a.psql(
-            "postgres",
-            &format!("ALTER ROLE {MAPPED} RENAME TO {}", quote_ident(&old)),
-        );
+        a.rename_role(MAPPED, &old);
         compare_clusters(&renamed, &(cluster_state(&e), database_states(&e)))?;
         let mut want_errors = normalised(&replay_errors);
         for m in want_errors.iter_mut() {

@@ -296,12 +296,38 @@ fn case(c: &Corpus<'_>, switches: &[&str], restores: bool) -> Result<String, Str
     Ok(note)
 }
 
+/// The switches that take no pattern, one case each.
+const PLAIN_SWITCHES: &[&str] = &[
+    "-B",
+    "-s",
+    "-a",
+    "--no-data",
+    "--no-schema",
+    "--no-statistics",
+    "--statistics-only",
+    "--no-policies",
+    "--no-comments",
+    "--no-publications",
+    "--no-subscriptions",
+    "--no-security-labels",
+    "--no-tablespaces",
+    "--no-table-access-method",
+    "--no-toast-compression",
+    "--no-unlogged-table-data",
+];
+
+/// `cases`, then one case per switch of [`PLAIN_SWITCHES`].
+fn with_plain_switches(mut cases: Vec<Vec<&'static str>>) -> Vec<Vec<&'static str>> {
+    cases.extend(PLAIN_SWITCHES.iter().map(|s| vec![*s]));
+    cases
+}
+
 /// The switch sets of the fixture database db1 (schemas app and "Weird
 /// Schema"; app.t1 with a serial, policies, a publication; the
 /// partitioned app.part; a materialized view; a large object; an
 /// extension; a tablespace).
 fn fixture_cases() -> Vec<Vec<&'static str>> {
-    let mut v: Vec<Vec<&str>> = vec![
+    let mut v = with_plain_switches(vec![
         vec!["-t", "app.t1"],
         vec!["-T", "app.t1"],
         vec!["-n", "app"],
@@ -313,27 +339,13 @@ fn fixture_cases() -> Vec<Vec<&'static str>> {
         vec!["-e", "postgres_fdw"],
         vec!["--exclude-extension", "postgres_fdw"],
         vec!["-b", "-n", "app"],
-        vec!["-B"],
-        vec!["-s"],
-        vec!["-a"],
-        vec!["--no-data"],
-        vec!["--no-schema"],
-        vec!["--no-statistics"],
-        vec!["--statistics-only"],
-        vec!["--no-policies"],
-        vec!["--no-comments"],
-        vec!["--no-publications"],
-        vec!["--no-subscriptions"],
-        vec!["--no-security-labels"],
-        vec!["--no-tablespaces"],
-        vec!["--no-table-access-method"],
-        vec!["--no-toast-compression"],
-        vec!["--no-unlogged-table-data"],
+    ]);
+    v.extend([
         // Pairs.
         vec!["-n", "app", "--no-data"],
         vec!["-t", "app.t1", "--statistics-only"],
         vec!["--exclude-table-data", "app.t1", "--no-statistics"],
-    ];
+    ]);
     if full() {
         v.extend([
             vec!["-t", "app.part1"],
@@ -559,7 +571,7 @@ ANALYZE;
         target: &fx.server,
     };
     c.full = c.pg_dump(&["--statistics"]).unwrap();
-    let cases: Vec<Vec<&str>> = vec![
+    let mut cases = with_plain_switches(vec![
         vec!["-t", "public.events"],
         vec!["-t", "public.state_groups_state"],
         vec!["--table-and-children", "public.state_groups_state"],
@@ -572,22 +584,12 @@ ANALYZE;
         vec!["-T", "public.events"],
         vec!["-n", "public"],
         vec!["-N", "media"],
-        vec!["-s"],
-        vec!["-a"],
-        vec!["--no-data"],
-        vec!["--no-schema"],
-        vec!["--no-statistics"],
-        vec!["--statistics-only"],
-        vec!["--no-policies"],
-        vec!["--no-comments"],
-        vec!["-B"],
         vec!["-b", "-n", "media"],
-        vec!["--no-toast-compression"],
-        vec!["--no-unlogged-table-data"],
-        vec!["--no-table-access-method"],
+    ]);
+    cases.extend([
         vec!["-t", "public.rooms", "--no-policies"],
         vec!["-n", "public", "--no-unlogged-table-data"],
-    ];
+    ]);
     let failures = run_cases(&c, &cases, true);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -609,30 +611,15 @@ fn every_switch_on_the_regression_database() {
     let errors = restore_located(&server, "regression", r.client_dump(Version::V15, "plain"));
     assert!(errors.is_empty(), "{errors:?}");
     server.psql("regression", "ANALYZE");
-    let cases: Vec<Vec<&str>> = vec![
+    let mut cases = with_plain_switches(vec![
         vec!["-t", "public.tenk1"],
         vec!["-n", "public"],
         vec!["-N", "public"],
         vec!["--table-and-children", "public.a"],
         vec!["--exclude-table-data", "public.tenk1"],
         vec!["--exclude-table-data-and-children", "public.a"],
-        vec!["-s"],
-        vec!["-a"],
-        vec!["--no-data"],
-        vec!["--no-schema"],
-        vec!["--no-statistics"],
-        vec!["--statistics-only"],
-        vec!["--no-policies"],
-        vec!["--no-comments"],
-        vec!["--no-publications"],
-        vec!["--no-subscriptions"],
-        vec!["--no-security-labels"],
-        vec!["-B"],
-        vec!["--no-table-access-method"],
-        vec!["--no-toast-compression"],
-        vec!["--no-unlogged-table-data"],
-        vec!["-n", "public", "--statistics-only"],
-    ];
+    ]);
+    cases.push(vec!["-n", "public", "--statistics-only"]);
     let mut failures = Vec::new();
     for client in [Version::V15, Version::V18] {
         let mut c = Corpus {

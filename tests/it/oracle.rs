@@ -30,7 +30,6 @@ use std::sync::LazyLock;
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -566,14 +565,7 @@ impl Lab {
     }
 
     fn rename(&self, from: &str, to: &str) -> Renamed<'_> {
-        self.server.psql(
-            "postgres",
-            &format!(
-                "ALTER ROLE {} RENAME TO {}",
-                quote_ident(from),
-                quote_ident(to)
-            ),
-        );
+        self.server.rename_role(from, to);
         Renamed {
             server: &self.server,
             from: from.to_owned(),
@@ -584,17 +576,7 @@ impl Lab {
     /// Run one row: print its time and result, keep its report.
     fn row(&self, name: &str, f: impl FnOnce(&Lab) -> RowResult) {
         let started = Instant::now();
-        let result = match catch_unwind(AssertUnwindSafe(|| f(self))) {
-            Ok(r) => r,
-            Err(panic) => Err(format!(
-                "panicked: {}",
-                panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied())
-                    .unwrap_or("(no message)")
-            )),
-        };
+        let result = support::catching(|| f(self));
         let secs = started.elapsed().as_secs_f64();
         match &result {
             Ok(notes) => {
@@ -1452,10 +1434,7 @@ fn row_dumpall_pair(lab: &Lab) -> RowResult {
             let out = pipeline(tools, &input)?;
             let errors = restore_located(&server, "postgres", &out);
             if rename {
-                server.psql(
-                    "postgres",
-                    &format!("ALTER ROLE {} RENAME TO {MAPPED}", quote_ident(owner)),
-                );
+                server.rename_role(owner, MAPPED);
             }
             Ok((
                 normalised(&errors),

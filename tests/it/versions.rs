@@ -35,7 +35,7 @@ use support::oracle::{
     restore_located, state,
 };
 use support::{
-    Server, Version, fixture, fixture_file, pg_restore_script, quote_ident, run_tool, run_tool_ok,
+    Server, Version, fixture, fixture_file, pg_restore_script, run_tool, run_tool_ok,
     without_restrict,
 };
 
@@ -93,14 +93,7 @@ impl Subject<'_> {
     }
 
     fn rename(&self, from: &str, to: &str) {
-        self.server.psql(
-            "postgres",
-            &format!(
-                "ALTER ROLE {} RENAME TO {}",
-                quote_ident(from),
-                quote_ident(to)
-            ),
-        );
+        self.server.rename_role(from, to);
     }
 }
 
@@ -113,14 +106,7 @@ type Check = Result<String, String>;
 
 fn checked(results: &mut Vec<(String, Check)>, what: String, f: impl FnOnce() -> Check) {
     let started = Instant::now();
-    let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(p) => Err(p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "panicked".into())),
-    };
+    let r = support::catching(f);
     eprintln!(
         "  {what:<44} {:>5.1}s {}",
         started.elapsed().as_secs_f64(),

@@ -106,3 +106,19 @@ pub fn recompress_directory(src: &Path, dst: &Path, tool: &str, suffix: &str, al
         }
     }
 }
+
+/// Run `f`, with a panic turned into an `Err` holding its message: a check
+/// of a table of checks fails alone, and the others still run.
+pub fn catching<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(panic) => Err(format!(
+            "panicked: {}",
+            panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)")
+        )),
+    }
+}

@@ -41,8 +41,8 @@ pub mod server;
 
 pub use fixture::{DUMPS, LANGUAGE_FIXUP, fixture, fixture_file, fixture_path, pg17_plain};
 pub use helpers::{
-    compress_with, create_roles, create_tablespace, first_difference, recompress_directory,
-    user_tables,
+    catching, compress_with, create_roles, create_tablespace, first_difference,
+    recompress_directory, user_tables,
 };
 pub use pgpipe::{release_dir, run_tool, run_tool_ok, tool};
 pub use server::{

@@ -479,6 +479,18 @@ impl Server {
         name
     }
 
+    /// `ALTER ROLE from RENAME TO to`.
+    pub fn rename_role(&self, from: &str, to: &str) {
+        self.psql(
+            "postgres",
+            &format!(
+                "ALTER ROLE {} RENAME TO {}",
+                quote_ident(from),
+                quote_ident(to)
+            ),
+        );
+    }
+
     /// Drop database `db` (forcibly closing its connections).
     pub fn drop_db(&self, db: &str) {
         self.psql(
