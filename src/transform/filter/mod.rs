@@ -1288,7 +1288,7 @@ impl Filter<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::clean::drop_for;
-    use super::target::{maintain_privilege, subscription_options_after};
+    use super::target::{maintain_privilege, multirange_option, subscription_options_after};
     use super::*;
 
     #[test]
@@ -1415,6 +1415,13 @@ mod tests {
             "CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p WITH (connect = false, slot_name = NONE);\n"
         );
         assert!(subscription_options_after(s, "UTF8", 14).is_empty());
+        // pg_dump 14 and later into 13: no multiranges.
+        let s = b"CREATE TYPE app.floatrange AS RANGE (\n    subtype = double precision,\n    multirange_type_name = app.floatmultirange,\n    subtype_diff = float8mi\n);\n";
+        let cut = multirange_option(s, "UTF8").unwrap();
+        assert_eq!(
+            String::from_utf8(splice_out(s, std::slice::from_ref(&cut))).unwrap(),
+            "CREATE TYPE app.floatrange AS RANGE (\n    subtype = double precision,\n    subtype_diff = float8mi\n);\n"
+        );
         assert_eq!(
             maintain_privilege(b"GRANT SELECT,MAINTAIN,UPDATE ON TABLE app.t1 TO x;"),
             Some(Some(b"GRANT SELECT,UPDATE ON TABLE app.t1 TO x;".to_vec()))

@@ -27,6 +27,14 @@ impl Filter<'_, '_> {
             }
             return None;
         }
+        if w(0, "create") && w(1, "type") && v < 14 {
+            return multirange_option(stmt, seg.encoding).map(|cut| {
+                Outcome::Replace(
+                    splice_out(stmt, std::slice::from_ref(&cut)),
+                    "--target-version: multirange_type_name (multiranges arrived in 14)",
+                )
+            });
+        }
         if (w(0, "grant") || w(0, "revoke")) && v < 17 {
             return maintain_privilege(stmt).map(|r| match r {
                 None => Outcome::Drop(format!(
@@ -117,31 +125,53 @@ pub(super) fn subscription_options_after(
         if v >= since || d.location < 0 {
             continue;
         }
-        let start = d.location as usize;
-        let end = start + option_text(stmt, start).len();
-        // Take the comma before it, or else the one after it.
-        let mut s0 = start;
-        while s0 > 0 && stmt[s0 - 1].is_ascii_whitespace() {
-            s0 -= 1;
-        }
-        if s0 > 0 && stmt[s0 - 1] == b',' {
-            cuts.push(s0 - 1..end);
-        } else {
-            let mut e = end;
-            while e < stmt.len() && stmt[e].is_ascii_whitespace() {
-                e += 1;
-            }
-            if stmt.get(e) == Some(&b',') {
-                e += 1;
-                while e < stmt.len() && stmt[e].is_ascii_whitespace() {
-                    e += 1;
-                }
-            }
-            cuts.push(start..e);
-        }
+        cuts.push(option_span(stmt, d.location as usize));
     }
     cuts.sort_by_key(|c| c.start);
     cuts
+}
+
+/// The span of the option of a parenthesised list that starts at `start`,
+/// with the comma before it (or else the one after it), so that cutting it
+/// leaves a well-formed list.
+pub(super) fn option_span(stmt: &[u8], start: usize) -> std::ops::Range<usize> {
+    let end = start + option_text(stmt, start).len();
+    let mut s0 = start;
+    while s0 > 0 && stmt[s0 - 1].is_ascii_whitespace() {
+        s0 -= 1;
+    }
+    if s0 > 0 && stmt[s0 - 1] == b',' {
+        return s0 - 1..end;
+    }
+    let mut e = end;
+    while e < stmt.len() && stmt[e].is_ascii_whitespace() {
+        e += 1;
+    }
+    if stmt.get(e) == Some(&b',') {
+        e += 1;
+        while e < stmt.len() && stmt[e].is_ascii_whitespace() {
+            e += 1;
+        }
+    }
+    start..e
+}
+
+/// `CREATE TYPE … AS RANGE (…, multirange_type_name = …)`: the span of the
+/// option a server before 14 (without multiranges) rejects.
+pub(super) fn multirange_option(stmt: &[u8], enc: &str) -> Option<std::ops::Range<usize>> {
+    if !stmt.is_ascii() || find_ci(stmt, b"multirange_type_name").is_none() {
+        return None;
+    }
+    let parsed = parse(stmt, enc)?;
+    let Some(N::CreateRangeStmt(r)) = first_node(&parsed) else {
+        return None;
+    };
+    r.params.iter().find_map(|p| match &p.node {
+        Some(N::DefElem(d)) if d.defname == "multirange_type_name" && d.location >= 0 => {
+            Some(option_span(stmt, d.location as usize))
+        }
+        _ => None,
+    })
 }
 
 /// One option's text from its first byte to the `,` or `)` that ends it.
