@@ -94,8 +94,20 @@ pub fn fixture(version: Version) -> &'static Fixture {
     FIXTURES[version.index()].get_or_init(|| build(version))
 }
 
-fn build(version: Version) -> Fixture {
+/// A server of its own with the fixture loaded (setup.sql, db1.sql and
+/// [`LANGUAGE_FIXUP`]) and no dumps made: for a test that needs the whole
+/// cluster to itself, as `pg_dumpall` does while other tests create and
+/// drop databases on the shared fixture server.
+pub fn private_fixture(version: Version) -> Server {
     let server = Server::start(version);
+    load(&server);
+    server
+}
+
+/// Loads the fixture into `server`; returns the tablespace directory and
+/// what psql printed on stderr while running `db1.sql`.
+fn load(server: &Server) -> (PathBuf, String) {
+    let version = server.version();
     let tablespace_dir = server.new_dir("ts1");
 
     let setup = String::from_utf8(fixture_file("setup.sql"))
@@ -123,6 +135,12 @@ fn build(version: Version) -> Fixture {
     );
 
     server.psql("db1", LANGUAGE_FIXUP);
+    (tablespace_dir, db1_stderr)
+}
+
+fn build(version: Version) -> Fixture {
+    let server = Server::start(version);
+    let (tablespace_dir, db1_stderr) = load(&server);
 
     let key_args = version.restrict_key_args();
     let with_key = |extra: &[&str]| -> Vec<u8> {

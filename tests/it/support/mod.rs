@@ -39,7 +39,9 @@ pub mod psql_log;
 pub mod regression;
 pub mod server;
 
-pub use fixture::{DUMPS, LANGUAGE_FIXUP, fixture, fixture_file, fixture_path, pg17_plain};
+pub use fixture::{
+    DUMPS, LANGUAGE_FIXUP, fixture, fixture_file, fixture_path, pg17_plain, private_fixture,
+};
 pub use helpers::{
     catching, compress_with, create_roles, create_tablespace, first_difference,
     recompress_directory, user_tables,
