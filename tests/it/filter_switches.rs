@@ -619,7 +619,9 @@ fn every_switch_on_the_regression_database() {
         vec!["-t", "public.tenk1"],
         vec!["-n", "public"],
         vec!["-N", "public"],
+        vec!["-T", "public.tenk1"],
         vec!["--table-and-children", "public.a"],
+        vec!["--exclude-table-and-children", "public.a"],
         vec!["--exclude-table-data", "public.tenk1"],
         vec!["--exclude-table-data-and-children", "public.a"],
     ]);
@@ -652,6 +654,7 @@ fn every_switch_on_the_regression_database() {
                                 | "--no-schema"
                                 | "--no-policies"
                                 | "--table-and-children"
+                                | "--exclude-table-and-children"
                                 | "--exclude-table-data-and-children"
                                 | "--no-table-access-method"
                                 | "--no-toast-compression"
