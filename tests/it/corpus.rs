@@ -1080,10 +1080,11 @@ fn check_dumpall(item: &Item, row: &mut Row) {
                 .collect::<Vec<_>>()
         ))
     });
-    checked("database", row, || {
+    // A fresh cluster holding the file's roles, and the file with its
+    // tablespaces moved there.
+    let with_globals = || -> Result<(Server, Vec<u8>), String> {
         let c = cluster();
-        let dump_c = relocated(&c, &item.bytes);
-        // The globals once, then each database without them.
+        let dump = relocated(&c, &item.bytes);
         pipeline(
             &c,
             &[
@@ -1092,8 +1093,13 @@ fn check_dumpall(item: &Item, row: &mut Row) {
                 "--skip-role",
                 "postgres",
             ],
-            &dump_c,
+            &dump,
         )?;
+        Ok((c, dump))
+    };
+    checked("database", row, || {
+        let (c, dump_c) = with_globals()?;
+        // The globals are in: now each database without them.
         let mut done = Vec::new();
         for db in want.1.keys() {
             let filtered = tool_ok(
@@ -1123,18 +1129,7 @@ fn check_dumpall(item: &Item, row: &mut Row) {
         Ok(format!("each of {} extracted as replayed", done.join(", ")))
     });
     checked("globals", row, || {
-        let d = cluster();
-        let dump_d = relocated(&d, &item.bytes);
-        pipeline(
-            &d,
-            &[
-                "--globals-only",
-                "--roles-if-not-exists",
-                "--skip-role",
-                "postgres",
-            ],
-            &dump_d,
-        )?;
+        let (d, dump_d) = with_globals()?;
         let roles = |s: &Server| -> Vec<String> {
             cluster_state(s)
                 .into_iter()

@@ -92,25 +92,7 @@ pub fn parse(text: &[u8], source: &Source<'_>) -> Result<Vec<Rule>> {
         let mut lineno = i + 1;
         let line = lines[i];
         i += 1;
-        let err = |at: usize, msg: &str| -> Error {
-            // pg_dump cuts the inner message at 255 bytes.
-            let mut msg = msg.to_string();
-            if msg.len() > 255 {
-                let mut cut = 255;
-                while !msg.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                msg.truncate(cut);
-            }
-            Error::usage(match source {
-                Source::File(name) => format!(
-                    "invalid format in filter read from file \"{name}\" on line {at}: {msg}"
-                ),
-                Source::Stdin => {
-                    format!("invalid format in filter read from standard input on line {at}: {msg}")
-                }
-            })
-        };
+        let err = |at: usize, msg: &str| invalid(source, at, msg);
         let rest = line.trim_start();
         if rest.is_empty() || rest.starts_with('#') {
             continue;
@@ -251,16 +233,27 @@ pub fn not_allowed(rule: &Rule, source: &Source<'_>) -> Error {
         if rule.include { "include" } else { "exclude" },
         rule.object.display()
     );
-    Error::usage(match source {
-        Source::File(name) => format!(
-            "invalid format in filter read from file \"{name}\" on line {}: {msg}",
-            rule.line
-        ),
-        Source::Stdin => format!(
-            "invalid format in filter read from standard input on line {}: {msg}",
-            rule.line
-        ),
-    })
+    invalid(source, rule.line, &msg)
+}
+
+/// pg_dump's error for line `at` of a filter file (its message part cut
+/// at 255 bytes, as pg_dump cuts it).
+fn invalid(source: &Source<'_>, at: usize, msg: &str) -> Error {
+    let mut msg = msg.to_string();
+    if msg.len() > 255 {
+        let mut cut = 255;
+        while !msg.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        msg.truncate(cut);
+    }
+    let from = match source {
+        Source::File(name) => format!("file \"{name}\""),
+        Source::Stdin => "standard input".to_string(),
+    };
+    Error::usage(format!(
+        "invalid format in filter read from {from} on line {at}: {msg}"
+    ))
 }
 
 #[cfg(test)]

@@ -711,7 +711,7 @@ impl Filter<'_, '_> {
                 for p in &c.inh_relations {
                     if let Some(N::RangeVar(rv)) = &p.node {
                         let parent = rv_rel(rv);
-                        self.parents.entry(this.clone()).or_default().push(parent);
+                        self.note_parent(this.clone(), parent);
                     }
                 }
                 self.created_relations.insert(this);
@@ -788,7 +788,7 @@ impl Filter<'_, '_> {
                             if child.0.is_empty() {
                                 child.0 = this.0.clone();
                             }
-                            self.parents.entry(child).or_default().push(this.clone());
+                            self.note_parent(child, this.clone());
                         }
                     }
                     _ => {}
@@ -797,10 +797,22 @@ impl Filter<'_, '_> {
         }
     }
 
+    /// `child`'s parent, once: the statements the pre-scan held are noted
+    /// again when they go through the filter.
+    fn note_parent(&mut self, child: Rel, parent: Rel) {
+        let parents = self.parents.entry(child).or_default();
+        if !parents.contains(&parent) {
+            parents.push(parent);
+        }
+    }
+
     /// `--no-policies`, `--no-table-access-method`, `--no-toast-compression`:
     /// the statements that carry only what they remove.
     pub(super) fn reshape_fate(&self, a: &Analysis) -> Option<String> {
         let o = self.opts;
+        if !(o.no_policies || o.no_table_access_method || o.no_toast_compression) {
+            return None;
+        }
         if o.no_policies
             && a.object
                 .as_ref()
