@@ -358,16 +358,10 @@ fn nothing_committed(server: &Server, empty: &State, db: &str) -> Result<(), Str
         )
         .into_iter()
         .collect();
-    let strip = |s: &State| State {
-        schema: s.schema.clone(),
-        tables: s
-            .tables
-            .iter()
-            .filter(|(k, _)| !sequences.contains(*k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-    };
-    compare_states(&strip(empty), &strip(&state(server, db)))
+    compare_states(
+        &empty.without_tables(&sequences),
+        &state(server, db).without_tables(&sequences),
+    )
 }
 
 // -- the results ---------------------------------------------------------------------

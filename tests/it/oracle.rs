@@ -1590,24 +1590,15 @@ fn row_drop(lab: &Lab, role: &str) -> RowResult {
         };
         let by_design = tables_showing(&lab.server, &copy, &oid);
         let got = lab.restore_fresh(&format!("without {role}"), &out);
-        let strip = |s: &State| State {
-            schema: s.schema.clone(),
-            tables: s
-                .tables
-                .iter()
-                .filter(|(t, _)| !by_design.contains(*t))
-                .map(|(t, d)| (t.clone(), d.clone()))
-                .collect(),
-        };
         let mut msg = String::new();
         if let Err(e) = expect_same(
             &Outcome {
                 errors: oracle.errors.clone(),
-                state: strip(&oracle.state),
+                state: oracle.state.without_tables(&by_design),
             },
             &Outcome {
                 errors: got.errors.clone(),
-                state: strip(&got.state),
+                state: got.state.without_tables(&by_design),
             },
         ) {
             msg.push_str(&e);

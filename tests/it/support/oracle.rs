@@ -152,6 +152,19 @@ pub struct State {
 }
 
 impl State {
+    /// The same state without the digests of `tables`.
+    pub fn without_tables(&self, tables: &BTreeSet<String>) -> State {
+        State {
+            schema: self.schema.clone(),
+            tables: self
+                .tables
+                .iter()
+                .filter(|(t, _)| !tables.contains(*t))
+                .map(|(t, d)| (t.clone(), d.clone()))
+                .collect(),
+        }
+    }
+
     /// Same entries (in any order) and same digests.
     pub fn same_as(&self, other: &State) -> bool {
         self.tables == other.tables && sorted(&self.schema) == sorted(&other.schema)
